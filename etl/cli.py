@@ -1,0 +1,126 @@
+"""`gim-etl`: the command-line face of the same Dagster asset graph (../shared/contract/mart.md)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import dagster as dg
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from etl.domain.options import GimOptions
+from etl.storage import mart
+
+console = Console(width=None if sys.stdout.isatty() else 120)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="gim-etl", description="Genesys Info Mart-style multimedia ETL.")
+    sub = p.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="read event files, derive GIM facts and load them into the DuckDB mart")
+    run.add_argument("--events", nargs="+", required=True, metavar="PATH",
+                     help="event files or directories (NDJSON, NDJSON.gz, Parquet)")
+    run.add_argument("--db", required=True, metavar="FILE", help="the DuckDB mart file (created if missing)")
+    run.add_argument("--config", type=Path, metavar="FILE", help="TOML file with a [gim-etl-populate] section")
+    run.add_argument("--option", action="append", default=[], metavar="NAME=VALUE",
+                     help="GIM option override, e.g. populate-workbin-as-hold=true (repeatable)")
+    run.add_argument("--quiet", action="store_true", help="print only the summary")
+    gen = sub.add_parser("generate", help="simulate a contact centre and write contract event files")
+    gen.add_argument("--out", required=True, type=Path, help="output directory")
+    gen.add_argument("--start-date", default="2026-03-02")
+    gen.add_argument("--days", type=int, default=1)
+    gen.add_argument("--interactions-per-day", type=int, default=300)
+    gen.add_argument("--agents", type=int, default=40)
+    gen.add_argument("--queues", type=int, default=4)
+    gen.add_argument("--files", type=int, default=4, help="files to split the events over")
+    gen.add_argument("--format", dest="fmt", choices=["ndjson", "ndjson.gz", "parquet"], default="ndjson")
+    gen.add_argument("--seed", type=int, default=7)
+    return p
+
+
+def run_pipeline(events: Sequence[str], db: str, options: GimOptions, log_level: str = "WARNING"
+                 ) -> dg.ExecuteInProcessResult:
+    """Materialize the asset graph (ingest -> mart -> checks) in process, as Dagster would."""
+    from etl.definitions import ASSETS, CHECKS
+    from etl.orchestration.config import GimOptionsConfig, MartResource
+
+    run_config = {
+        "ops": {
+            "raw_events": {"config": {"events": [str(e) for e in events]}},
+            "gim_mart": {"config": GimOptionsConfig.from_options(options)},
+        },
+        "loggers": {"console": {"config": {"log_level": log_level}}},
+    }
+    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    with instance:
+        return dg.materialize(
+            [*ASSETS, *CHECKS], run_config=run_config, resources={"mart_db": MartResource(database=str(db))},
+            instance=instance, raise_on_error=False, tags={"gim-etl/entry": "cli"},
+        )
+
+
+def _summary(db: str, run_id: str) -> None:
+    con = mart.connect(db, read_only=True)
+    try:
+        row = con.execute(
+            "SELECT FILES_READ, EVENTS_READ, EVENTS_LOADED, EVENTS_DUPLICATE, EVENTS_QUARANTINED,"
+            " INTERACTION_FACT_ROWS, INTERACTION_RESOURCE_FACT_ROWS, MEDIATION_SEGMENT_FACT_ROWS, OPTIONS"
+            " FROM CTL_AUDIT_LOG WHERE RUN_ID = ?", [run_id]).fetchall()[0]
+        reasons = con.execute(
+            "SELECT SOURCE_FILE, SOURCE_LINE, FIELD, REASON FROM STG_EVENT_QUARANTINE WHERE RUN_ID = ?"
+            " ORDER BY SOURCE_FILE, SOURCE_LINE LIMIT 10", [run_id]).fetchall()
+    finally:
+        con.close()
+    table = Table(title=f"gim-etl run {run_id[:8]} -> {db}", show_header=True)
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    labels = ["files read", "events read", "events loaded", "events duplicate", "events quarantined",
+              "INTERACTION_FACT rows written", "INTERACTION_RESOURCE_FACT rows written",
+              "MEDIATION_SEGMENT_FACT rows written"]
+    for label, value in zip(labels, row[:8], strict=True):
+        table.add_row(label, str(value))
+    table.add_row("options", row[8])
+    console.print(table)
+    for f, line, field, reason in reasons:
+        where = f"{f}:{line} [{field or '-'}] {reason}"
+        console.print(f"[yellow]quarantined[/] {escape(where)}")
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from etl.simulate.generator import GeneratorConfig, write_files
+
+    cfg = GeneratorConfig(start_date=args.start_date, days=args.days, interactions_per_day=args.interactions_per_day,
+                          agents=args.agents, queues=args.queues, seed=args.seed, files=args.files, fmt=args.fmt)
+    paths = write_files(cfg, args.out)
+    console.print(f"wrote {len(paths)} file(s) to {args.out}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "generate":
+        return _generate(args)
+    try:
+        options = GimOptions.load(args.config, args.option)
+    except (ValueError, OSError) as exc:
+        console.print(f"[red]error:[/] {exc}")
+        return 2
+    missing = [p for p in args.events if not Path(p).exists()]
+    if missing:
+        console.print(f"[red]error:[/] no such event file or directory: {', '.join(missing)}")
+        return 2
+    result = run_pipeline(args.events, args.db, options, log_level="WARNING" if args.quiet else "INFO")
+    if not result.success:
+        console.print("[red]run failed[/]; see the Dagster log above")
+        return 1
+    _summary(args.db, result.run_id)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,97 @@
+"""The normalized (flattened) event frame: the one interface between ingestion and the fact rules.
+
+Ingestion turns every accepted contract event (../shared/contract/events.md) into one row of this shape;
+nested objects (actor, party, queue, target) are flattened to prefixed columns so that DuckDB and Polars
+can work on them set-based. Timestamps are integer UTC milliseconds (`ts_ms`) so that ordering and
+durations need no time-zone handling.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+#: Event names of contract version 1.
+EVENT_NAMES: tuple[str, ...] = (
+    "EventInteractionSubmitted",
+    "EventPlacedInQueue",
+    "EventPlacedInWorkbin",
+    "EventTakenFromQueue",
+    "EventTakenFromWorkbin",
+    "EventVirtualQueueEntered",
+    "EventVirtualQueueLeft",
+    "EventAgentInvited",
+    "EventPartyAdded",
+    "EventRejected",
+    "EventRevoked",
+    "EventPartyRemoved",
+    "EventHeld",
+    "EventResumed",
+    "EventProcessingStopped",
+    "EventPropertiesChanged",
+    "EventAgentLogin",
+    "EventAgentLogout",
+    "EventNotReadyForMedia",
+    "EventReadyForMedia",
+)
+
+#: Agent-state events: stored, not (yet) turned into facts, and not tied to an interaction's history.
+AGENT_STATE_EVENTS: frozenset[str] = frozenset(
+    {"EventAgentLogin", "EventAgentLogout", "EventNotReadyForMedia", "EventReadyForMedia"}
+)
+
+#: Column name -> Polars dtype of the normalized event frame, in order.
+EVENT_SCHEMA: dict[str, pl.DataType] = {
+    "event_id": pl.String(),
+    "event": pl.String(),
+    "ts_ms": pl.Int64(),  # UTC epoch milliseconds
+    "seq": pl.Int64(),  # nullable
+    "interaction_id": pl.String(),
+    "tenant": pl.String(),  # default "Resources"
+    # EventInteractionSubmitted attributes
+    "media_type": pl.String(),
+    "interaction_type": pl.String(),
+    "interaction_subtype": pl.String(),
+    "parent_id": pl.String(),
+    "thread_id": pl.String(),
+    # actor {type,id,name,place,first_name,last_name,employee_id}
+    "actor_type": pl.String(),
+    "actor_id": pl.String(),
+    "actor_name": pl.String(),
+    "actor_place": pl.String(),
+    "actor_first_name": pl.String(),
+    "actor_last_name": pl.String(),
+    "actor_employee_id": pl.String(),
+    # party {type,id,name,place,first_name,last_name,employee_id}
+    "party_type": pl.String(),
+    "party_id": pl.String(),
+    "party_name": pl.String(),
+    "party_place": pl.String(),
+    "party_first_name": pl.String(),
+    "party_last_name": pl.String(),
+    "party_employee_id": pl.String(),
+    # queue {type,name,role,owner{type,id},workbin_type}
+    "queue_type": pl.String(),  # InteractionQueue | Workbin
+    "queue_name": pl.String(),
+    "queue_role": pl.String(),  # outbound | stop | null
+    "queue_owner_type": pl.String(),
+    "queue_owner_id": pl.String(),
+    "workbin_type": pl.String(),
+    # virtual queue events
+    "vq": pl.String(),
+    "outcome": pl.String(),  # routed | cleared | abandoned
+    "target_type": pl.String(),
+    "target_id": pl.String(),
+    # misc
+    "reason": pl.String(),
+    "user_data": pl.String(),  # JSON object text, or null
+    # lineage
+    "source_file": pl.String(),
+    "source_line": pl.Int64(),
+}
+
+EVENT_COLUMNS: tuple[str, ...] = tuple(EVENT_SCHEMA)
+
+
+def empty_events() -> pl.DataFrame:
+    """An empty frame with the normalized event schema."""
+    return pl.DataFrame(schema=EVENT_SCHEMA)

@@ -1,0 +1,116 @@
+"""Golden fixtures: each documented flow as an event log plus its expected IRF and MSF rows per option setting.
+
+`python -m etl.simulate.golden --write` regenerates fixtures/flows/; the expected rows are produced by the
+public pipeline and reviewed against the documentation before they are committed. The tests compare every run
+with them *and* with the descriptors the documentation page lists (etl.simulate.flows.DOCUMENTED), which are
+written by hand, so a snapshot can never silently bless a wrong rule.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from etl.simulate.flows import DOCUMENTED, OPTION_NAMES, Cast
+from etl.simulate.scenario import Scenario
+
+FLOWS_DIR = Path(__file__).resolve().parents[2] / "fixtures" / "flows"
+
+#: Every option setting: the three GIM options give eight combinations.
+OPTION_SETTINGS: list[dict[str, bool]] = [
+    dict(zip(OPTION_NAMES, values, strict=True)) for values in itertools.product([False, True], repeat=3)
+]
+
+
+def setting_name(options: dict[str, bool]) -> str:
+    """File-name form of an option setting, e.g. ``hold=0,ixnq=1,wb=0``."""
+    short = {"populate-workbin-as-hold": "hold", "populate-mm-ixnqueue-facts": "ixnq",
+             "populate-mm-workbin-facts": "wb"}
+    return ",".join(f"{short[k]}={int(options.get(k, False))}" for k in OPTION_NAMES)
+
+
+def flow_events(flow: str, cast: Cast | None = None, start: str = "2026-03-02T09:00:00.000Z") -> list[dict]:
+    sc = Scenario(start=start, prefix=f"{flow}:")
+    DOCUMENTED[flow][0](sc, cast or Cast(p=f"{flow}:"))
+    return sc.events
+
+
+#: The rows a golden file holds: what the documentation describes, by GIM name, without surrogate ids.
+IRF_QUERY = """
+SELECT i.MEDIA_SERVER_IXN_GUID AS IXN, r.RESOURCE_NAME AS RESOURCE, d.RESOURCE_ROLE, d.TECHNICAL_RESULT,
+       d.RESULT_REASON, f.INTERACTION_RESOURCE_ORDINAL AS ORDINAL, f.START_TS, f.END_TS, f.ACTIVE_FLAG,
+       f.MEDIATION_DURATION, f.QUEUE_DURATION, f.ROUTING_POINT_DURATION, mr.RESOURCE_NAME AS MEDIATION_RESOURCE,
+       vq.RESOURCE_NAME AS LAST_VQUEUE, f.RING_COUNT, f.RING_DURATION, f.TALK_COUNT, f.TALK_DURATION, f.HOLD_COUNT,
+       f.HOLD_DURATION, f.HANDLE_COUNT, f.STOP_ACTION, f.IRF_ANCHOR
+FROM INTERACTION_RESOURCE_FACT f
+JOIN INTERACTION_FACT i USING (INTERACTION_ID)
+JOIN RESOURCE_ r ON r.RESOURCE_KEY = f.RESOURCE_KEY
+JOIN TECHNICAL_DESCRIPTOR d ON d.TECHNICAL_DESCRIPTOR_KEY = f.TECHNICAL_DESCRIPTOR_KEY
+JOIN RESOURCE_ mr ON mr.RESOURCE_KEY = f.MEDIATION_RESOURCE_KEY
+JOIN RESOURCE_ vq ON vq.RESOURCE_KEY = f.LAST_VQUEUE_RESOURCE_KEY
+WHERE i.MEDIA_SERVER_IXN_GUID LIKE ?
+ORDER BY IXN, ORDINAL
+"""
+
+MSF_QUERY = """
+SELECT i.MEDIA_SERVER_IXN_GUID AS IXN, r.RESOURCE_NAME AS RESOURCE, r.RESOURCE_SUBTYPE, d.TECHNICAL_RESULT,
+       d.RESULT_REASON, m.START_TS, m.END_TS, m.ACTIVE_FLAG, m.MEDIATION_DURATION,
+       tr.RESOURCE_NAME AS TARGET_RESOURCE, t.INTERACTION_RESOURCE_ORDINAL AS TARGET_ORDINAL
+FROM MEDIATION_SEGMENT_FACT m
+JOIN INTERACTION_FACT i USING (INTERACTION_ID)
+JOIN RESOURCE_ r ON r.RESOURCE_KEY = m.RESOURCE_KEY
+JOIN TECHNICAL_DESCRIPTOR d ON d.TECHNICAL_DESCRIPTOR_KEY = m.TECHNICAL_DESCRIPTOR_KEY
+LEFT JOIN INTERACTION_RESOURCE_FACT t ON t.INTERACTION_RESOURCE_ID = m.TARGET_IXN_RESOURCE_ID
+LEFT JOIN RESOURCE_ tr ON tr.RESOURCE_KEY = t.RESOURCE_KEY
+WHERE i.MEDIA_SERVER_IXN_GUID LIKE ?
+ORDER BY IXN, m.START_TS, RESOURCE
+"""
+
+
+def query_flow(con: duckdb.DuckDBPyConnection, prefix: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    like = f"{prefix}%"
+    return con.sql(IRF_QUERY, params=[like]).pl(), con.sql(MSF_QUERY, params=[like]).pl()
+
+
+def expected_paths(flow: str, options: dict[str, bool]) -> tuple[Path, Path]:
+    base = FLOWS_DIR / flow / setting_name(options)
+    return base / "expected_irf.csv", base / "expected_msf.csv"
+
+
+def write(tmp: Path) -> None:
+    """Write fixtures/flows/<flow>/events.jsonl and the expected rows of every option setting."""
+    from etl.cli import run_pipeline
+    from etl.domain.options import GimOptions
+
+    for flow in DOCUMENTED:
+        Scenario().write_ndjson(FLOWS_DIR / flow / "events.jsonl", flow_events(flow))
+    for options in OPTION_SETTINGS:
+        db = tmp / f"{setting_name(options)}.duckdb"
+        result = run_pipeline([str(FLOWS_DIR)], str(db), GimOptions.model_validate(options))
+        assert result.success
+        con = duckdb.connect(str(db), read_only=True)
+        for flow in DOCUMENTED:
+            irf, msf = query_flow(con, f"{flow}:")
+            irf_path, msf_path = expected_paths(flow, options)
+            irf_path.parent.mkdir(parents=True, exist_ok=True)
+            irf.write_csv(irf_path)
+            msf.write_csv(msf_path)
+        con.close()
+
+
+def main() -> None:
+    import tempfile
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--write", action="store_true", required=True)
+    parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        write(Path(tmp))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,115 @@
+"""Data-quality queries over the mart; Dagster asset checks and tests both call them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+
+@dataclass
+class Finding:
+    passed: bool
+    description: str
+    failures: int = 0
+
+
+def counts_add_up(con: duckdb.DuckDBPyConnection, run_id: str | None = None) -> Finding:
+    """Every input event of the run is loaded, a counted duplicate, or quarantined."""
+    where = "WHERE RUN_ID = ?" if run_id else ""
+    rows = con.execute(
+        f"SELECT RUN_ID, EVENTS_READ, EVENTS_LOADED, EVENTS_DUPLICATE, EVENTS_QUARANTINED FROM CTL_AUDIT_LOG {where}",
+        [run_id] if run_id else [],
+    ).fetchall()
+    bad = [r for r in rows if r[1] != r[2] + r[3] + r[4]]
+    text = "; ".join(f"{r[0]}: read {r[1]} != loaded {r[2]} + duplicate {r[3]} + quarantined {r[4]}" for r in bad)
+    return Finding(not bad and bool(rows), text or f"{len(rows)} run(s) balanced", len(bad))
+
+
+#: (description, query counting violations)
+_REFERENCES = [
+    (
+        "MSF TARGET_IXN_RESOURCE_ID resolves to an IRF",
+        "SELECT count(*) FROM MEDIATION_SEGMENT_FACT m WHERE m.TARGET_IXN_RESOURCE_ID IS NOT NULL AND NOT EXISTS"
+        " (SELECT 1 FROM INTERACTION_RESOURCE_FACT i WHERE i.INTERACTION_RESOURCE_ID = m.TARGET_IXN_RESOURCE_ID)",
+    ),
+    (
+        "MSF IXN_RESOURCE_ID resolves to an IRF",
+        "SELECT count(*) FROM MEDIATION_SEGMENT_FACT m WHERE m.IXN_RESOURCE_ID IS NOT NULL AND NOT EXISTS"
+        " (SELECT 1 FROM INTERACTION_RESOURCE_FACT i WHERE i.INTERACTION_RESOURCE_ID = m.IXN_RESOURCE_ID)",
+    ),
+    (
+        "IRF MEDIATION_SEGMENT_ID resolves to an MSF",
+        "SELECT count(*) FROM INTERACTION_RESOURCE_FACT i WHERE i.MEDIATION_SEGMENT_ID IS NOT NULL AND NOT EXISTS"
+        " (SELECT 1 FROM MEDIATION_SEGMENT_FACT m WHERE m.MEDIATION_SEGMENT_ID = i.MEDIATION_SEGMENT_ID)",
+    ),
+]
+for _fact in ("INTERACTION_RESOURCE_FACT", "MEDIATION_SEGMENT_FACT", "INTERACTION_FACT"):
+    _REFERENCES += [
+        (
+            f"{_fact}.{col} resolves in {dim}",
+            f"SELECT count(*) FROM {_fact} f WHERE NOT EXISTS (SELECT 1 FROM {dim} d WHERE d.{key} = f.{col})",
+        )
+        for col, dim, key in [
+            ("INTERACTION_ID", "INTERACTION_FACT", "INTERACTION_ID"),
+            ("MEDIA_TYPE_KEY", "MEDIA_TYPE", "MEDIA_TYPE_KEY"),
+            ("INTERACTION_TYPE_KEY", "INTERACTION_TYPE", "INTERACTION_TYPE_KEY"),
+            ("TENANT_KEY", "TENANT", "TENANT_KEY"),
+            ("START_DATE_TIME_KEY", "DATE_TIME", "DATE_TIME_KEY"),
+            ("END_DATE_TIME_KEY", "DATE_TIME", "DATE_TIME_KEY"),
+        ]
+    ]
+for _fact in ("INTERACTION_RESOURCE_FACT", "MEDIATION_SEGMENT_FACT"):
+    _REFERENCES += [
+        (
+            f"{_fact}.RESOURCE_KEY resolves in RESOURCE_",
+            f"SELECT count(*) FROM {_fact} f"
+            " WHERE NOT EXISTS (SELECT 1 FROM RESOURCE_ r WHERE r.RESOURCE_KEY = f.RESOURCE_KEY)",
+        ),
+        (
+            f"{_fact}.TECHNICAL_DESCRIPTOR_KEY resolves in TECHNICAL_DESCRIPTOR",
+            f"SELECT count(*) FROM {_fact} f WHERE NOT EXISTS (SELECT 1 FROM TECHNICAL_DESCRIPTOR d"
+            " WHERE d.TECHNICAL_DESCRIPTOR_KEY = f.TECHNICAL_DESCRIPTOR_KEY)",
+        ),
+    ]
+_REFERENCES += [
+    (
+        f"INTERACTION_RESOURCE_FACT.{col} resolves in RESOURCE_",
+        f"SELECT count(*) FROM INTERACTION_RESOURCE_FACT f WHERE f.{col} IS NOT NULL AND NOT EXISTS"
+        f" (SELECT 1 FROM RESOURCE_ r WHERE r.RESOURCE_KEY = f.{col})",
+    )
+    for col in ("LAST_VQUEUE_RESOURCE_KEY", "MEDIATION_RESOURCE_KEY", "LAST_INTERACTION_RESOURCE")
+]
+
+
+def references_resolve(con: duckdb.DuckDBPyConnection) -> Finding:
+    """Every MSF target, IRF mediation link and dimension key points at an existing row."""
+    failures = [(d, con.execute(q).fetchall()[0][0]) for d, q in _REFERENCES]
+    bad = [f"{d}: {n} row(s) do not" for d, n in failures if n]
+    return Finding(not bad, "; ".join(bad) or f"{len(failures)} references resolve", sum(n for _, n in failures))
+
+
+def descriptors_valid(con: duckdb.DuckDBPyConnection) -> Finding:
+    """IRFs carry handling roles and MSFs the queue role; anchors are one per interaction with IRFs."""
+    irf_bad = con.execute(
+        "SELECT count(*) FROM INTERACTION_RESOURCE_FACT f JOIN TECHNICAL_DESCRIPTOR d USING (TECHNICAL_DESCRIPTOR_KEY)"
+        " WHERE d.RESOURCE_ROLE = 'Received'"
+    ).fetchall()[0][0]
+    msf_bad = con.execute(
+        "SELECT count(*) FROM MEDIATION_SEGMENT_FACT f JOIN TECHNICAL_DESCRIPTOR d USING (TECHNICAL_DESCRIPTOR_KEY)"
+        " WHERE d.RESOURCE_ROLE <> 'Received'"
+    ).fetchall()[0][0]
+    anchors_bad = con.execute(
+        "SELECT count(*) FROM (SELECT INTERACTION_ID FROM INTERACTION_RESOURCE_FACT GROUP BY INTERACTION_ID"
+        " HAVING sum(IRF_ANCHOR) <> 1)"
+    ).fetchall()[0][0]
+    parts = [
+        f"{n} {what}"
+        for n, what in [
+            (irf_bad, "IRFs with a queue role"),
+            (msf_bad, "MSFs with a handling role"),
+            (anchors_bad, "interactions without exactly one IRF_ANCHOR"),
+        ]
+        if n
+    ]
+    return Finding(not parts, "; ".join(parts) or "descriptor combinations valid", irf_bad + msf_bad + anchors_bad)
