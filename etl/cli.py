@@ -46,7 +46,7 @@ def _parser() -> argparse.ArgumentParser:
 def run_pipeline(events: Sequence[str], db: str, options: GimOptions, log_level: str = "WARNING"
                  ) -> dg.ExecuteInProcessResult:
     """Materialize the asset graph (ingest -> mart -> checks) in process, as Dagster would."""
-    from etl.definitions import ASSETS, CHECKS
+    from etl.definitions import ASSETS, CHECKS, WARN_CHECKS
     from etl.orchestration.config import GimOptionsConfig, MartResource
 
     run_config = {
@@ -59,7 +59,7 @@ def run_pipeline(events: Sequence[str], db: str, options: GimOptions, log_level:
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     with instance:
         return dg.materialize(
-            [*ASSETS, *CHECKS], run_config=run_config, resources={"mart_db": MartResource(database=str(db))},
+            [*ASSETS, *CHECKS, *WARN_CHECKS], run_config=run_config, resources={"mart_db": MartResource(database=str(db))},
             instance=instance, raise_on_error=False, tags={"gim-etl/entry": "cli"},
         )
 

@@ -40,3 +40,24 @@ def descriptors_are_valid(mart_db: MartResource) -> dg.AssetCheckResult:
 
 
 CHECKS = [input_counts_add_up, references_resolve, descriptors_are_valid]
+
+
+def _warn(finding_fn: Callable[[duckdb.DuckDBPyConnection], quality.Finding], mart_db: MartResource
+          ) -> dg.AssetCheckResult:
+    result = _check(finding_fn, mart_db)
+    return dg.AssetCheckResult(passed=result.passed, metadata=result.metadata, severity=dg.AssetCheckSeverity.WARN)
+
+
+@dg.asset_check(asset=dg.AssetKey(["mart", "STG_EVENT_QUARANTINE"]))
+def quarantine_rate_is_low(mart_db: MartResource) -> dg.AssetCheckResult:
+    """Warn when more than 1 % of the latest run's input was quarantined."""
+    return _warn(quality.quarantine_rate, mart_db)
+
+
+@dg.asset_check(asset=dg.AssetKey(["mart", "STG_EVENTS"]))
+def events_are_fresh(mart_db: MartResource) -> dg.AssetCheckResult:
+    """Warn when the newest stored event is more than 26 h old."""
+    return _warn(quality.freshness, mart_db)
+
+
+WARN_CHECKS = [quarantine_rate_is_low, events_are_fresh]

@@ -42,6 +42,9 @@ class MartResource(dg.ConfigurableResource):
         24, description="How long events of an interaction never submitted wait for their submission before "
         "they are quarantined, counted back from the newest event seen.")
 
+    serving_database: str = Field(
+        "", description="Read-only copy for BI tools, republished after each load (default: <mart>.serving.duckdb).")
+
     def staging_path(self, run_id: str) -> Path:
         base = Path(self.staging_dir) if self.staging_dir else Path(f"{self.database}.staging")
         return base / run_id

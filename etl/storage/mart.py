@@ -167,6 +167,33 @@ def load_run(
     return result
 
 
+def rederive_window(
+    con: duckdb.DuckDBPyConnection, *, run_id: str, start_ms: int, end_ms: int, options: GimOptions, derive: Derive
+) -> LoadResult:
+    """Re-derive, from the stored events, every interaction with an event in [start_ms, end_ms): the event-time
+    partition behind daily schedules and backfills (e.g. after an option change). One transaction."""
+    result = LoadResult(run_id)
+    ensure_schema(con)
+    started = datetime.now(UTC)
+    con.sql("BEGIN TRANSACTION")
+    try:
+        result.audit_key = int(_allocate(con, "AUDIT", pl.Series([run_id]))["id"][0])
+        stored = con.sql(
+            f"SELECT {', '.join(f'{c.upper()} AS {c}' for c in EVENT_COLUMNS)} FROM STG_EVENTS WHERE INTERACTION_ID IN"
+            " (SELECT DISTINCT INTERACTION_ID FROM STG_EVENTS WHERE TS_MS >= ? AND TS_MS < ?)",
+            params=[start_ms, end_ms],
+        ).pl()
+        facts = derive(stored, options)
+        result.interactions_rederived = facts.interactions.height
+        result.rows = _write_facts(con, facts, result.audit_key)
+        _audit(con, result, started, 0, 0, options)
+        con.sql("COMMIT")
+    except BaseException:
+        con.sql("ROLLBACK")
+        raise
+    return result
+
+
 def _load(con, result, run_id, events, quarantine, options, derive, late_window_s) -> None:  # noqa: ANN001
     audit_key = result.audit_key = int(_allocate(con, "AUDIT", pl.Series([run_id]))["id"][0])
     # 1. Idempotent append: an event_id already stored is a duplicate delivery.

@@ -1,0 +1,53 @@
+"""The read-only serving copy of the mart that BI tools open.
+
+DuckDB allows one writer or many readers per file, and DuckDB 2.0 files cannot be opened by the DuckDB 1.4-era
+engines embedded in most BI drivers. So after each successful load the mart is copied into a new file written
+with storage version v1.4.0 and swapped in by an atomic rename: readers always see a whole, older or newer copy,
+and a crash at any point leaves the previous serving file untouched.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+
+SERVING_STORAGE_VERSION = "v1.4.0"
+
+
+def serving_path_for(mart_path: str | Path) -> Path:
+    """Default serving file beside the mart: ``mart.duckdb`` -> ``mart.serving.duckdb``."""
+    p = Path(mart_path)
+    return p.with_name(f"{p.stem}.serving{p.suffix or '.duckdb'}")
+
+
+def publish(mart_path: str | Path, serving_path: str | Path | None = None) -> Path:
+    """Copy every table and view of the mart into a fresh 1.4-compatible file, then rename it into place."""
+    target = Path(serving_path) if serving_path else serving_path_for(mart_path)
+    for stale in target.parent.glob(f".{target.name}.*.tmp"):  # left by a publish that was killed
+        stale.unlink(missing_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    con = duckdb.connect()
+    try:
+        con.sql(f"ATTACH '{Path(mart_path)}' AS mart (READ_ONLY)")
+        con.sql(f"ATTACH '{tmp}' AS serve (STORAGE_VERSION '{SERVING_STORAGE_VERSION}')")
+        tables = con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'mart' ORDER BY table_name").fetchall()
+        for (name,) in tables:
+            con.sql(f'CREATE TABLE serve."{name}" AS SELECT * FROM mart."{name}"')
+        views = con.execute(
+            "SELECT view_name, sql FROM duckdb_views() WHERE database_name = 'mart' AND NOT internal").fetchall()
+        con.sql("USE serve")
+        for _, sql in views:
+            con.sql(sql)
+        con.sql("USE memory")
+        con.sql("DETACH serve")
+        con.sql("DETACH mart")
+    except BaseException:
+        con.close()
+        tmp.unlink(missing_ok=True)
+        raise
+    con.close()
+    os.replace(tmp, target)  # atomic on POSIX: readers see the old or the new file, never a partial one
+    return target
