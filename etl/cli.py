@@ -23,12 +23,22 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="gim-etl", description="Genesys Info Mart-style multimedia ETL.")
     sub = p.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="read event files, derive GIM facts and load them into the DuckDB mart")
-    run.add_argument("--events", nargs="+", required=True, metavar="PATH",
-                     help="event files or directories (NDJSON, NDJSON.gz, Parquet)")
+    run.add_argument(
+        "--events",
+        nargs="+",
+        required=True,
+        metavar="PATH",
+        help="event files or directories (NDJSON, NDJSON.gz, Parquet)",
+    )
     run.add_argument("--db", required=True, metavar="FILE", help="the DuckDB mart file (created if missing)")
     run.add_argument("--config", type=Path, metavar="FILE", help="TOML file with a [gim-etl-populate] section")
-    run.add_argument("--option", action="append", default=[], metavar="NAME=VALUE",
-                     help="GIM option override, e.g. populate-workbin-as-hold=true (repeatable)")
+    run.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="GIM option override, e.g. populate-workbin-as-hold=true (repeatable)",
+    )
     run.add_argument("--quiet", action="store_true", help="print only the summary")
     gen = sub.add_parser("generate", help="simulate a contact centre and write contract event files")
     gen.add_argument("--out", required=True, type=Path, help="output directory")
@@ -36,15 +46,29 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--days", type=int, default=1)
     gen.add_argument("--interactions-per-day", type=int, default=300)
     gen.add_argument("--agents", type=int, default=40)
-    gen.add_argument("--queues", type=int, default=4)
+    gen.add_argument("--queues", type=int, default=4, help="interaction queues (and routing strategies)")
+    gen.add_argument("--vqs", type=int, default=5, help="virtual queues")
     gen.add_argument("--files", type=int, default=4, help="files to split the events over")
     gen.add_argument("--format", dest="fmt", choices=["ndjson", "ndjson.gz", "parquet"], default="ndjson")
     gen.add_argument("--seed", type=int, default=7)
+    gen.add_argument("--duplicate-rate", type=float, default=0.002, help="share of events delivered twice")
+    gen.add_argument(
+        "--mix",
+        action="append",
+        default=[],
+        metavar="FLOW=WEIGHT",
+        help="relative weight of a documented flow (repeatable; 0 disables; unnamed flows keep their default weight)",
+    )
+    rep = sub.add_parser("report", help="write a self-contained HTML report (charts, quarantine) of the mart")
+    rep.add_argument("--db", required=True, metavar="FILE", help="the DuckDB mart file (opened read-only)")
+    rep.add_argument("--out", required=True, type=Path, metavar="FILE.html", help="the HTML file to write")
+    rep.add_argument("--title", default="gim-etl mart report", help="report title")
     return p
 
 
-def run_pipeline(events: Sequence[str], db: str, options: GimOptions, log_level: str = "WARNING"
-                 ) -> dg.ExecuteInProcessResult:
+def run_pipeline(
+    events: Sequence[str], db: str, options: GimOptions, log_level: str = "WARNING"
+) -> dg.ExecuteInProcessResult:
     """Materialize the asset graph (ingest -> mart -> checks) in process, as Dagster would."""
     from etl.definitions import ASSETS, CHECKS, WARN_CHECKS
     from etl.orchestration.config import GimOptionsConfig, MartResource
@@ -59,8 +83,12 @@ def run_pipeline(events: Sequence[str], db: str, options: GimOptions, log_level:
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     with instance:
         return dg.materialize(
-            [*ASSETS, *CHECKS, *WARN_CHECKS], run_config=run_config, resources={"mart_db": MartResource(database=str(db))},
-            instance=instance, raise_on_error=False, tags={"gim-etl/entry": "cli"},
+            [*ASSETS, *CHECKS, *WARN_CHECKS],
+            run_config=run_config,
+            resources={"mart_db": MartResource(database=str(db))},
+            instance=instance,
+            raise_on_error=False,
+            tags={"gim-etl/entry": "cli"},
         )
 
 
@@ -70,18 +98,29 @@ def _summary(db: str, run_id: str) -> None:
         row = con.execute(
             "SELECT FILES_READ, EVENTS_READ, EVENTS_LOADED, EVENTS_DUPLICATE, EVENTS_QUARANTINED,"
             " INTERACTION_FACT_ROWS, INTERACTION_RESOURCE_FACT_ROWS, MEDIATION_SEGMENT_FACT_ROWS, OPTIONS"
-            " FROM CTL_AUDIT_LOG WHERE RUN_ID = ?", [run_id]).fetchall()[0]
+            " FROM CTL_AUDIT_LOG WHERE RUN_ID = ?",
+            [run_id],
+        ).fetchall()[0]
         reasons = con.execute(
             "SELECT SOURCE_FILE, SOURCE_LINE, FIELD, REASON FROM STG_EVENT_QUARANTINE WHERE RUN_ID = ?"
-            " ORDER BY SOURCE_FILE, SOURCE_LINE LIMIT 10", [run_id]).fetchall()
+            " ORDER BY SOURCE_FILE, SOURCE_LINE LIMIT 10",
+            [run_id],
+        ).fetchall()
     finally:
         con.close()
     table = Table(title=f"gim-etl run {run_id[:8]} -> {db}", show_header=True)
     table.add_column("measure")
     table.add_column("value", justify="right")
-    labels = ["files read", "events read", "events loaded", "events duplicate", "events quarantined",
-              "INTERACTION_FACT rows written", "INTERACTION_RESOURCE_FACT rows written",
-              "MEDIATION_SEGMENT_FACT rows written"]
+    labels = [
+        "files read",
+        "events read",
+        "events loaded",
+        "events duplicate",
+        "events quarantined",
+        "INTERACTION_FACT rows written",
+        "INTERACTION_RESOURCE_FACT rows written",
+        "MEDIATION_SEGMENT_FACT rows written",
+    ]
     for label, value in zip(labels, row[:8], strict=True):
         table.add_row(label, str(value))
     table.add_row("options", row[8])
@@ -92,12 +131,44 @@ def _summary(db: str, run_id: str) -> None:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from etl.simulate.generator import GeneratorConfig, write_files
+    from etl.simulate.generator import DEFAULT_MIX, GeneratorConfig, write_files
 
-    cfg = GeneratorConfig(start_date=args.start_date, days=args.days, interactions_per_day=args.interactions_per_day,
-                          agents=args.agents, queues=args.queues, seed=args.seed, files=args.files, fmt=args.fmt)
+    mix = dict(DEFAULT_MIX)
+    try:
+        for item in args.mix:
+            name, _, weight = item.partition("=")
+            if name not in DEFAULT_MIX:
+                raise ValueError(f"unknown flow {name!r} (one of: {', '.join(DEFAULT_MIX)})")
+            mix[name] = float(weight)
+        cfg = GeneratorConfig(
+            start_date=args.start_date,
+            days=args.days,
+            interactions_per_day=args.interactions_per_day,
+            agents=args.agents,
+            queues=args.queues,
+            vqs=args.vqs,
+            seed=args.seed,
+            files=args.files,
+            fmt=args.fmt,
+            duplicate_rate=args.duplicate_rate,
+            mix=mix,
+        )
+    except ValueError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        return 2
     paths = write_files(cfg, args.out)
     console.print(f"wrote {len(paths)} file(s) to {args.out}")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from etl.bi.report import write_report
+
+    if not Path(args.db).is_file():
+        console.print(f"[red]error:[/] no such mart file: {args.db}")
+        return 2
+    out = write_report(args.db, args.out, title=args.title)
+    console.print(f"wrote {out}")
     return 0
 
 
@@ -105,6 +176,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "generate":
         return _generate(args)
+    if args.command == "report":
+        return _report(args)
     try:
         options = GimOptions.load(args.config, args.option)
     except (ValueError, OSError) as exc:

@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from etl.bi.views import create_views
 from etl.domain.descriptors import CATALOGUE, code
 from etl.domain.options import GimOptions
 from etl.ingest.columns import EVENT_COLUMNS
@@ -81,6 +82,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         " WHERE NOT EXISTS (SELECT 1 FROM RESOURCE_ WHERE RESOURCE_KEY = -1)"
     )
     _insert_date_times(con, [ACTIVE_END_TS])
+    create_views(con)  # RAA-style aggregates (schema/views/*.sql), editable SQL
 
 
 def _insert_date_times(con: duckdb.DuckDBPyConnection, keys: list[int]) -> None:

@@ -39,8 +39,7 @@ def publish(mart_path: str | Path, serving_path: str | Path | None = None) -> Pa
         views = con.execute(
             "SELECT view_name, sql FROM duckdb_views() WHERE database_name = 'mart' AND NOT internal").fetchall()
         con.sql("USE serve")
-        for _, sql in views:
-            con.sql(sql)
+        _create_in_dependency_order([sql for _, sql in views], con)
         con.sql("USE memory")
         con.sql("DETACH serve")
         con.sql("DETACH mart")
@@ -51,3 +50,19 @@ def publish(mart_path: str | Path, serving_path: str | Path | None = None) -> Pa
     con.close()
     os.replace(tmp, target)  # atomic on POSIX: readers see the old or the new file, never a partial one
     return target
+
+
+def _create_in_dependency_order(statements: list[str], con: duckdb.DuckDBPyConnection) -> None:
+    """Views may read other views (the AG2_* aggregates read their per-fact base view): create each one once
+    the views it reads exist, without parsing SQL, by retrying the ones whose dependencies are still missing."""
+    pending = list(statements)
+    while pending:
+        failed: list[str] = []
+        for sql in pending:
+            try:
+                con.sql(sql)
+            except duckdb.CatalogException:
+                failed.append(sql)
+        if len(failed) == len(pending):
+            con.sql(failed[0])  # no progress: a view reads something that does not exist; raise its error
+        pending = failed
