@@ -400,6 +400,7 @@ def test_many_files_directory_and_out_of_order(tmp_path: Path) -> None:
         tmp_path / "in" / "part3.jsonl",
         extra,
     ]
+    assert discover_files([extra, str(extra), tmp_path / "." / "other.jsonl"]) == [extra]  # read once
     result = read_events([str(tmp_path / "in"), extra], "r")
     assert_consistent(result)
     assert (result.files_read, result.events_read, result.events.height) == (4, 13, 13)

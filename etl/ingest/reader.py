@@ -2,15 +2,15 @@
 
 Design (for speed at millions of events):
 - Files are cut into ~32 MB chunks of whole lines in Python with zero-copy Arrow buffers (line numbers come
-  for free), on a background thread so that reading/decompressing overlaps the parsing.
-- Each chunk goes through one set-based DuckDB query (`FAST_SQL`) that parses the JSON, applies checks
-  generated from the pydantic models (`models.EVENT_SPECS`) and flattens accepted rows into `EVENT_SCHEMA`.
-- Only rows the SQL rejects are decoded and validated by the pydantic models, which produce the quarantine
-  FIELD/REASON; a row the models accept after all is loaded from the model ("rescued"), so the models stay the
-  single source of truth even where the SQL is stricter. Parquet rows are turned into JSON text and take the
-  same route.
+  for free), on a background thread so that reading and decompressing overlap the parsing.
+- All chunks stream through one set-based DuckDB query (`FAST_SQL`, planned once) that parses the JSON,
+  applies checks generated from the pydantic models (`models.EVENT_SPECS`) and flattens accepted rows into
+  `EVENT_SCHEMA`. Parquet rows are turned into JSON text and take the same route.
+- Only rows the SQL rejects are decoded and validated by the pydantic models, which give the quarantine
+  FIELD/REASON; a row the models accept after all is loaded from the model ("rescued"), so the models stay
+  the single source of truth even where the SQL were stricter.
 - Bad input never raises: unreadable files, invalid UTF-8, non-JSON and invalid events all become quarantine
-  rows; if DuckDB fails on a chunk, that chunk is validated line by line in Python instead.
+  rows; should DuckDB itself fail, the run is redone line by line with the models (slow but complete).
 """
 
 from __future__ import annotations
@@ -83,8 +83,10 @@ def discover_files(paths: Sequence[str | Path]) -> list[Path]:
             files.append(path)
         else:
             raise FileNotFoundError(f"event input path does not exist: {path}")
-    seen: set[Path] = set()
-    return [f for f in files if not (f.resolve() in seen or seen.add(f.resolve()))]  # type: ignore[func-returns-value]
+    unique: dict[Path, Path] = {}  # a file named twice is read once (else all its events become duplicates)
+    for f in files:
+        unique.setdefault(f.resolve(), f)
+    return list(unique.values())
 
 
 def read_events(paths: Sequence[str | Path], run_id: str) -> IngestResult:
@@ -113,7 +115,8 @@ def _scan(files: list[Path], fast: bool) -> _Scan:
     accepted: list[pl.DataFrame] = []
     rescued: list[dict[str, Any]] = []
     bad: list[dict[str, Any]] = []
-    events_read = 0
+    side: list[dict[str, Any]] = []  # rows quarantined while reading; filled on DuckDB's scan thread
+    streamed = slow_lines = 0
     con = duckdb.connect()
     try:
         con.sql("SET enable_progress_bar = false")
@@ -121,36 +124,50 @@ def _scan(files: list[Path], fast: bool) -> _Scan:
         con.sql("SET produce_arrow_string_view = true")
 
         def batches() -> Iterator[pa.RecordBatch]:
-            nonlocal events_read
+            nonlocal slow_lines
             for unit in _prefetch(_units(files, con.cursor())):
                 if isinstance(unit, dict):  # quarantined while reading (unreadable file, invalid UTF-8)
-                    bad.append(unit)
-                    events_read += 1
-                elif not fast:
-                    events_read += _slow_path(unit, names[unit.file_idx], rescued, bad)
+                    side.append(unit)
+                elif not fast:  # (single-threaded: the caller drains this generator itself)
+                    slow_lines += _slow_path(unit, names[unit.file_idx], rescued, bad)
                 else:
                     lines = unit.lines
                     files_col = pa.repeat(pa.scalar(unit.file_idx, pa.int64()), lines.num_rows)
                     yield from lines.add_column(0, "_file", files_col).to_batches(max_chunksize=8192)
 
-        if not fast:
+        if fast:
+            streamed = _stream(con, batches(), names, accepted, rescued, bad)
+        else:
             for _ in batches():
                 pass
-            return accepted, rescued, bad, events_read
-        reader = pa.RecordBatchReader.from_batches(_CHUNK_SCHEMA, batches())
-        con.register("chunk", reader)
-        out = pl.from_arrow(con.sql(FAST_SQL, params={"names": names}).to_arrow_table())
     finally:
         con.close()
-    assert isinstance(out, pl.DataFrame)
-    events_read += out.height
-    all_ok = bool(out["_ok"].all())  # the usual case: no filter, so no copy of the frame
-    accepted.append((out if all_ok else out.filter(pl.col("_ok"))).drop("_ok", "_raw"))
-    for file_idx, line_no, raw in (
-        out.filter(~pl.col("_ok")).select("_file", "source_line", "_raw").iter_rows()
-    ):
-        _check(raw, names[file_idx], line_no, file_idx, rescued, bad)
-    return accepted, rescued, bad, events_read
+    return accepted, rescued, side + bad, streamed + slow_lines + len(side)
+
+
+def _stream(
+    con: duckdb.DuckDBPyConnection,
+    batches: Iterator[pa.RecordBatch],
+    names: list[str],
+    accepted: list[pl.DataFrame],
+    rescued: list[dict[str, Any]],
+    bad: list[dict[str, Any]],
+) -> int:
+    """Run FAST_SQL over the line batches; keep accepted rows, check rejected ones. Returns rows seen."""
+    seen = 0
+    con.register("chunk", pa.RecordBatchReader.from_batches(_CHUNK_SCHEMA, batches))
+    result = con.sql(FAST_SQL, params={"names": names}).to_arrow_reader(batch_size=1 << 17)
+    for batch in result:  # streamed: DuckDB never holds the whole result
+        out = pl.from_arrow(batch)
+        assert isinstance(out, pl.DataFrame)
+        seen += out.height
+        all_ok = bool(out["_ok"].all())  # the usual case: no filter, so no copy
+        accepted.append((out if all_ok else out.filter(pl.col("_ok"))).drop("_ok", "_raw"))
+        if not all_ok:
+            rejected = out.filter(~pl.col("_ok")).select("_file", "source_line", "_raw")
+            for file_idx, line_no, raw in rejected.iter_rows():
+                _check(raw, names[file_idx], line_no, file_idx, rescued, bad)
+    return seen
 
 
 _CHUNK_SCHEMA = pa.schema([("_file", pa.int64()), ("source_line", pa.int64()), ("line", pa.large_string())])
@@ -380,8 +397,10 @@ def _build_sql() -> str:
 
     ts, ud = ("ts",), ("user_data",)
     stage_r = [f"t.{'.'.join(chr(34) + q + chr(34) for q in p)} AS {r(p)}" for p in by_path]
-    stage_x = [  # only strings needed for output or checks; without a backslash in the line, no unescaping
-        f"CASE WHEN _bs THEN json_extract_string({r(p)}, '$') ELSE {r(p)}[2:-2] END AS {x(p)}"
+    # String values (only those output or checked). In a line without a backslash no string is escaped, so a
+    # JSON string's text holds no quote but its delimiters: dropping quotes is the (fast) unescape.
+    stage_x = [
+        f"CASE WHEN _bs THEN json_extract_string({r(p)}, '$') ELSE replace({r(p)}, '\"', '') END AS {x(p)}"
         for p, k in kinds.items()
         if k in ("str", "enum", "ts", "user_data")
         and (_column(p) in EVENT_SCHEMA or p in (("ts",), ("user_data",)))
@@ -547,7 +566,7 @@ def _combine(accepted: list[pl.DataFrame], rescued: list[dict[str, Any]]) -> pl.
         frames.append(pl.DataFrame(rescued, schema=schema, orient="row"))
     if not frames:
         return pl.DataFrame(schema=schema)
-    events = pl.concat(frames)
+    events = pl.concat(frames, rechunk=False)
     key = pl.col("_file") * (1 << 40) + pl.col("source_line")
     in_order = events.select((key.diff().fill_null(0) >= 0).all()).item()
     return events if in_order else events.sort("_file", "source_line")

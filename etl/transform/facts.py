@@ -6,8 +6,12 @@ around them — sorting, grouping, metric arithmetic, dimensions — is set-base
 
 from __future__ import annotations
 
+import gc
 import json
+import sys
+import types
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,16 +50,18 @@ def sort_events(events: pl.DataFrame) -> pl.DataFrame:
 
 
 def _per_interaction(events: pl.DataFrame) -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    current: str | None = None
-    bucket: list[dict[str, Any]] = []
-    for row in events.select(_RULE_COLUMNS).iter_rows(named=True):
-        if row["interaction_id"] != current:
-            if bucket:
-                yield current, bucket  # type: ignore[misc]
-            current, bucket = row["interaction_id"], []
-        bucket.append(row)
-    if bucket:
-        yield current, bucket  # type: ignore[misc]
+    """The sorted events cut into one list of row dicts per interaction (rows fetched as tuples, in bulk)."""
+    if events.height == 0:
+        return
+    ids = events.get_column("interaction_id")
+    starts = ids.ne_missing(ids.shift(1)).arg_true().to_list()  # each interaction's first row
+    starts[0] = 0
+    starts.append(events.height)
+    names = _RULE_COLUMNS
+    rows = events.select(names).rows()
+    id_list = ids.gather(starts[:-1]).to_list()
+    for k, interaction_id in enumerate(id_list):
+        yield interaction_id, [dict(zip(names, row, strict=False)) for row in rows[starts[k] : starts[k + 1]]]
 
 
 def _addresses(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -83,26 +89,116 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else json.dumps(value)
 
 
+#: Events per unit of work: facts are built (and their Python objects dropped) one chunk at a time.
+CHUNK_EVENTS = 50_000
+#: Below this many interaction events the work stays in this process (worker start-up is ~1 s).
+PARALLEL_MIN_EVENTS = 200_000
+
+_Chunk = tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]
+_REJECTED_SCHEMA = {"event_id": pl.String, "reason": pl.String, "field": pl.String}
+
+
 def derive_facts(events: pl.DataFrame, options: GimOptions) -> FactFrames:
-    """Run GIM's rules over every interaction in `events` (all the events known for those interactions)."""
-    ixn_events = events.filter(~pl.col("event").is_in(list(AGENT_STATE_EVENTS)))
-    results: list[InteractionFacts] = []
-    for interaction_id, rows in _per_interaction(sort_events(ixn_events)):
-        facts = derive_interaction(interaction_id, rows, options)
-        for k, v in _addresses(rows).items():
-            setattr(facts.interaction, k, v)
-        results.append(facts)
+    """Run GIM's rules over every interaction in `events` (all the events known for those interactions).
+
+    The sorted events are cut at interaction boundaries into chunks of ~CHUNK_EVENTS; each chunk becomes
+    fact frames on its own (so Python objects never exist for more than one chunk), over `_workers()`
+    processes for big inputs. Chunks are concatenated in order, so the result does not depend on either.
+    """
+    ixn_events = sort_events(events.filter(~pl.col("event").is_in(list(AGENT_STATE_EVENTS)))).select(
+        _RULE_COLUMNS)
+    chunks = list(_chunks(ixn_events, CHUNK_EVENTS))
+    workers = _workers() if ixn_events.height >= PARALLEL_MIN_EVENTS else 1
+    if workers > 1 and len(chunks) > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=min(workers, len(chunks)),
+                                 mp_context=multiprocessing.get_context("spawn")) as pool:
+            with _bare_main():  # workers are spawned while the tasks are submitted
+                futures = [pool.submit(_derive_chunk, c, options) for c in chunks]
+            resources = resource_frame(events)  # meanwhile, in this process
+            parts = [f.result() for f in futures]
+    else:
+        parts = [_derive_chunk(c, options) for c in chunks]
+        resources = resource_frame(events)
+    if not parts:
+        parts = [_derive_chunk(ixn_events, options)]
     return FactFrames(
-        interactions=_interaction_frame(results),
-        irfs=_irf_frame(results),
-        msfs=_msf_frame(results),
-        resources=resource_frame(events),
-        rejected=pl.DataFrame(
-            [(r.event_id, r.reason, r.field) for f in results for r in f.rejected],
-            schema={"event_id": pl.String, "reason": pl.String, "field": pl.String},
-            orient="row",
-        ),
+        interactions=pl.concat([p[0] for p in parts]),
+        irfs=pl.concat([p[1] for p in parts]),
+        msfs=pl.concat([p[2] for p in parts]),
+        resources=resources,
+        rejected=pl.concat([p[3] for p in parts]),
     )
+
+
+def _workers() -> int:
+    """Worker processes for big inputs: GIM_ETL_WORKERS, else the CPUs this process may use."""
+    import os
+
+    env = os.environ.get("GIM_ETL_WORKERS")
+    if env:
+        return max(1, int(env))
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+@contextmanager
+def _bare_main() -> Iterator[None]:
+    """Spawned workers need only this module: keep them from re-running the caller's main script (which
+    may lack an `if __name__ == "__main__"` guard) by showing them an empty `__main__` while they start."""
+    main = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = main
+
+
+def _chunks(events: pl.DataFrame, size: int) -> Iterator[pl.DataFrame]:
+    """Slices of about `size` sorted events, cut only between interactions (zero-copy)."""
+    n = events.height
+    if n == 0:
+        return
+    ids = events.get_column("interaction_id")
+    starts = ids.ne_missing(ids.shift(1)).arg_true()
+    begin = 0
+    while begin < n:
+        target = begin + size
+        if target >= n:
+            end = n
+        else:
+            i = starts.search_sorted(target, side="left")  # first interaction starting at or after target
+            end = int(starts[i]) if i < starts.len() else n
+        yield events.slice(begin, end - begin)
+        begin = end
+
+
+def _derive_chunk(events: pl.DataFrame, options: GimOptions) -> _Chunk:
+    """Facts of the interactions in a sorted slice that holds each of them whole."""
+    results: list[InteractionFacts] = []
+    # The rules allocate many small objects and free them again, which makes the cyclic garbage collector
+    # rescan everything alive (half of the time at 1 M events); a chunk's objects form no cycles that need it.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for interaction_id, rows in _per_interaction(events):
+            facts = derive_interaction(interaction_id, rows, options)
+            for k, v in _addresses(rows).items():
+                setattr(facts.interaction, k, v)
+            results.append(facts)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    rejected = pl.DataFrame(
+        [(r.event_id, r.reason, r.field) for f in results for r in f.rejected],
+        schema=_REJECTED_SCHEMA,
+        orient="row",
+    )
+    return _interaction_frame(results), _irf_frame(results), _msf_frame(results), rejected
 
 
 def _s(ms: int | None) -> int | None:
