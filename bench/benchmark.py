@@ -100,7 +100,7 @@ def timed(name, fn):
     return wrapper
 import etl.orchestration.assets as assets
 from etl.storage import mart
-assets.read_events = timed("ingest", assets.read_events)
+assets.stage_events = timed("ingest", assets.stage_events)
 assets.derive_facts = timed("derive_facts", assets.derive_facts)
 mart.load_run = timed("mart_load_incl_derive", mart.load_run)
 try:

@@ -43,7 +43,8 @@ def test_contract_example_gives_exactly_the_expected_irfs(tmp_path: Path) -> Non
 
 def test_running_the_same_input_twice_changes_nothing(tmp_path: Path) -> None:
     db = tmp_path / "mart.duckdb"
-    tables = ["INTERACTION_FACT", "INTERACTION_RESOURCE_FACT", "MEDIATION_SEGMENT_FACT", "RESOURCE_", "DATE_TIME"]
+    tables = ["INTERACTION_FACT", "INTERACTION_RESOURCE_FACT", "MEDIATION_SEGMENT_FACT", "RESOURCE_", "DATE_TIME",
+              "STG_EVENTS"]
     assert run_cli("--events", str(EXAMPLE), "--db", str(db)) == 0
     before = {t: query(db, f"SELECT * FROM {t} ORDER BY ALL") for t in tables}
     assert run_cli("--events", str(EXAMPLE), "--db", str(db)) == 0

@@ -69,3 +69,27 @@ def test_batches_by_time_equal_one_shot_and_complete_active_facts(tmp_path: Path
     assert still == len(ids)
     assert query(inc, "SELECT count(*) AS n FROM INTERACTION_RESOURCE_FACT WHERE INTERACTION_RESOURCE_ID IN"
                       f" ({', '.join(map(str, ids))}) AND ACTIVE_FLAG = 0")["n"][0] > 0
+
+
+def test_slicing_the_rederivation_changes_nothing(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    """A load re-derives interactions in slices of GIM_ETL_DERIVE_BATCH_EVENTS stored events (bounded memory);
+    the facts, their thread roots across slices, the dimensions and the counts must not depend on it."""
+    whole = tmp_path / "whole.duckdb"
+    assert run_cli("--events", str(FIXTURES / "sample"), "--db", str(whole)) == 0
+    monkeypatch.setenv("GIM_ETL_DERIVE_BATCH_EVENTS", "150")
+    sliced = tmp_path / "sliced.duckdb"
+    assert run_cli("--events", str(FIXTURES / "sample"), "--db", str(sliced)) == 0
+    threaded = "SELECT count(*) AS n FROM INTERACTION_FACT WHERE MEDIA_SERVER_ROOT_IXN_GUID <> MEDIA_SERVER_IXN_GUID"
+    assert query(whole, threaded)["n"][0] > 10  # replies and forwards whose root is another interaction
+    events = query(sliced, "SELECT count(*) AS n FROM STG_EVENTS")["n"][0]
+    assert events > 20 * 150  # so the load above ran in many slices
+    expected, got = _by_natural_key(whole), _by_natural_key(sliced)
+    for name in expected:
+        assert got[name].equals(expected[name]), name
+    counts = ("SELECT EVENTS_READ, EVENTS_LOADED, EVENTS_DUPLICATE, EVENTS_QUARANTINED, INTERACTION_FACT_ROWS,"
+              " INTERACTION_RESOURCE_FACT_ROWS, MEDIATION_SEGMENT_FACT_ROWS FROM CTL_AUDIT_LOG")
+    assert query(sliced, counts).equals(query(whole, counts))
+    resources = "SELECT * EXCLUDE (RESOURCE_KEY, CREATE_AUDIT_KEY, UPDATE_AUDIT_KEY) FROM RESOURCE_ ORDER BY ALL"
+    assert query(sliced, resources).equals(query(whole, resources))
+    quarantine = "SELECT SOURCE_FILE, SOURCE_LINE, FIELD, REASON FROM STG_EVENT_QUARANTINE ORDER BY ALL"
+    assert query(sliced, quarantine).equals(query(whole, quarantine))

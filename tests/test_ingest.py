@@ -13,6 +13,7 @@ import random
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -831,3 +832,24 @@ def test_sql_accepts_exactly_what_the_models_accept(
                 k: v for k, v in expected.items() if k != "user_data"
             }
     assert rescued == [], [lines[i - 1] for i in rescued]  # the SQL is not stricter than the models
+
+
+def test_duckdb_failing_after_rows_were_staged_restarts_cleanly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows the fast path staged before DuckDB failed are thrown away, not kept beside the slow path's."""
+    path = write(tmp_path / "m.jsonl", [*EXAMPLE_LINES, EXAMPLE_LINES[0]])
+    expected = read_events([path], "r")
+    stream = reader._stream
+
+    def stage_then_fail(*args: object) -> int:
+        stream(*args)  # every accepted row reaches the Parquet sink
+        raise duckdb.InvalidInputException("simulated failure after staging")
+
+    monkeypatch.setattr(reader, "_stream", stage_then_fail)
+    result = read_events([path], "r")
+    assert_consistent(result)
+    assert (result.events_read, result.duplicates) == (expected.events_read, expected.duplicates) == (13, 1)
+    assert result.events.drop("user_data").equals(expected.events.drop("user_data"))
+    staged = reader.stage_events([path], "r", tmp_path / "stage")
+    assert pq.read_table(staged.events_path).num_rows == 13  # the staged file: each delivery once

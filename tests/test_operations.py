@@ -103,6 +103,9 @@ def test_serving_copy_is_published_and_readable_by_duckdb_1_4(tmp_path: Path) ->
     serving = serving_path_for(db)
     assert serving.exists()
     assert query(serving, IRF_DESCRIPTORS).equals(query(db, IRF_DESCRIPTORS))
+    served = set(query(serving, "SELECT table_name FROM duckdb_tables()")["table_name"])
+    assert {"INTERACTION_FACT", "RESOURCE_", "DATE_TIME", "STG_EVENT_QUARANTINE", "CTL_AUDIT_LOG"} <= served
+    assert not served & {"STG_EVENTS", "CTL_KEY_MAP"}  # the loader's working state stays in the mart
     old = _duckdb_14(Path(os.environ.get("GIM_ETL_TEST_CACHE", tmp_path)))
     if old is None:
         if os.environ.get("CI"):
@@ -140,10 +143,13 @@ def test_kill_mid_run_leaves_mart_and_serving_file_as_they_were(tmp_path: Path, 
         def block(*a, **k):
             Path({str(marker)!r}).touch()
             time.sleep(600)
+        real_replace = os.replace
+        def block_serving_rename(src, dst):  # os.replace also renames staged files: block only the publish
+            return block() if str(dst).endswith(".serving.duckdb") else real_replace(src, dst)
         if {stage!r} == "load":
             mart._audit = block
         else:
-            serving.os.replace = block
+            serving.os.replace = block_serving_rename
         from etl.cli import main
         sys.exit(main(["run", "--quiet", "--events", {str(FIXTURES / 'flows' / 'draft_reply')!r},
                        "--db", {str(db)!r}]))

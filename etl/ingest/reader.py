@@ -18,9 +18,10 @@ from __future__ import annotations
 import gzip
 import json
 import queue
+import tempfile
 import threading
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,9 +31,11 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from etl.ingest.columns import EVENT_SCHEMA
 from etl.ingest.models import EVENT_SPECS, TS_REGEX, Envelope, FieldSpec, load_json, validate_event
+from etl.settings import duckdb_memory_limit
 
 #: File name endings read from directories.
 EVENT_FILE_SUFFIXES: tuple[str, ...] = (".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz", ".parquet")
@@ -90,29 +93,139 @@ def discover_files(paths: Sequence[str | Path]) -> list[Path]:
 
 
 def read_events(paths: Sequence[str | Path], run_id: str) -> IngestResult:
-    """Read every event file under `paths`: normalized events (deduplicated by event_id) and quarantine."""
+    """Read every event file under `paths` into memory: normalized events (deduplicated by event_id, in input
+    order) and quarantine. For small inputs and tests; the pipeline stages to Parquet with `stage_events`."""
+    with tempfile.TemporaryDirectory(prefix="gim-ingest-") as tmp:
+        staged = stage_events(paths, run_id, Path(tmp))
+        con = duckdb.connect()
+        try:
+            events = con.sql(staged.batch_query()).pl().sort("_file", "source_line").drop("_file")
+        finally:
+            con.close()
+        quarantine = pl.read_parquet(staged.quarantine_path)
+    return IngestResult(events, quarantine, staged.files_read, staged.events_read, staged.duplicates)
+
+
+@dataclass
+class StagedEvents:
+    """Outcome of `stage_events`. Invariant: events_read == events_valid + duplicates + quarantined."""
+
+    events_path: Path
+    repeats_path: Path | None
+    quarantine_path: Path
+    files_read: int
+    events_read: int
+    events_valid: int
+    duplicates: int
+    quarantined: int
+
+    def batch_query(self) -> str:
+        return batch_query(self.events_path, self.repeats_path)
+
+
+def batch_query(events_path: str | Path, repeats_path: str | Path | None) -> str:
+    """DuckDB SQL for a staged batch: every accepted event once, its repeated deliveries left out."""
+    query = f"SELECT e.* FROM read_parquet({_sql_str(str(events_path))}) e"
+    if repeats_path:  # (DuckDB 2.0 binds an ANTI JOIN's * only through table aliases)
+        query += f" ANTI JOIN read_parquet({_sql_str(str(repeats_path))}) r USING (_file, source_line)"
+    return query
+
+
+def stage_events(paths: Sequence[str | Path], run_id: str, directory: Path) -> StagedEvents:
+    """Read every event file under `paths` into `directory`: `events.parquet` (accepted rows: EVENT_SCHEMA plus
+    the file ordinal `_file`), `repeats.parquet` (file and line of every repeated delivery of an event_id after
+    its first in (file, line) order; only if there are any) and `quarantine.parquet`.
+
+    Accepted rows are written as they stream out of the parser, so memory stays flat whatever the input size;
+    repeats are few, so they are listed rather than rewriting the events without them."""
     files = discover_files(paths)
+    directory.mkdir(parents=True, exist_ok=True)
+    events_path = directory / "events.parquet"
+    sink = _ParquetSink(events_path)
     try:
-        accepted, rescued, bad, events_read = _scan(files, fast=True)
+        rescued, bad, events_read = _scan(files, fast=True, sink=sink)
     except duckdb.Error:  # an input DuckDB chokes on after all: redo the run the slow, line-by-line way
-        accepted, rescued, bad, events_read = _scan(files, fast=False)
-    events = _combine(accepted, rescued)
-    first = events.select(pl.col("event_id").is_first_distinct()).to_series()  # the frame is in input order
-    duplicates = first.len() - first.sum()
-    events = (events.filter(first) if duplicates else events).drop("_file")
-    quarantine = pl.DataFrame(
-        [{**row, "RUN_ID": run_id} for row in bad], schema=QUARANTINE_SCHEMA, orient="row"
+        sink.discard()
+        sink = _ParquetSink(events_path)
+        rescued, bad, events_read = _scan(files, fast=False, sink=sink)
+    if rescued:
+        sink(pl.DataFrame(rescued, schema=_STAGED_SCHEMA, orient="row"))
+    sink.close()
+    repeats_path: Path | None = directory / "repeats.parquet"
+    duplicates = _list_repeats(events_path, repeats_path)
+    if not duplicates:
+        repeats_path = None
+    quarantine_path = directory / "quarantine.parquet"
+    quarantine = pl.DataFrame([{**row, "RUN_ID": run_id} for row in bad], schema=QUARANTINE_SCHEMA, orient="row")
+    quarantine.write_parquet(quarantine_path)
+    return StagedEvents(
+        events_path, repeats_path, quarantine_path, len(files), events_read, sink.rows - duplicates, duplicates,
+        quarantine.height,
     )
-    return IngestResult(events, quarantine, len(files), events_read, duplicates)
 
 
-_Scan = tuple[list[pl.DataFrame], list[dict[str, Any]], list[dict[str, Any]], int]
+_STAGED_SCHEMA: dict[str, pl.DataType] = {**EVENT_SCHEMA, "_file": pl.Int64()}
 
 
-def _scan(files: list[Path], fast: bool) -> _Scan:
-    """Stream all files through one FAST_SQL query (planned once); if not `fast`, through pydantic only."""
+class _ParquetSink:
+    """Appends accepted frames (cast to `_STAGED_SCHEMA`) to one Parquet file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path, self.rows = path, 0
+        self._writer: pq.ParquetWriter | None = None
+
+    def __call__(self, frame: pl.DataFrame) -> None:
+        if not frame.height:
+            return
+        table = frame.select(list(_STAGED_SCHEMA)).cast(_STAGED_SCHEMA).to_arrow()  # type: ignore[arg-type]
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(self.path, table.schema)
+        self._writer.write_table(table.cast(self._writer.schema))
+        self.rows += frame.height
+
+    def discard(self) -> None:
+        """Close and delete what was written (before a retry writes the same path anew)."""
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        self.path.unlink(missing_ok=True)
+        self.rows = 0
+
+    def close(self) -> None:
+        if self._writer is None:  # nothing accepted: still a readable, typed file
+            pl.DataFrame(schema=_STAGED_SCHEMA).write_parquet(self.path)
+        else:
+            self._writer.close()
+
+
+def _list_repeats(events_path: Path, repeats_path: Path) -> int:
+    """Write the (file, line) of each repeated delivery of an event_id to `repeats_path`; returns how many."""
+    con = duckdb.connect()
+    try:
+        con.sql("SET enable_progress_bar = false")
+        con.sql(f"SET memory_limit = '{duckdb_memory_limit()}'")
+        events = f"read_parquet({_sql_str(str(events_path))})"
+        con.sql(
+            f"CREATE TEMP TABLE repeats AS SELECT _file, source_line FROM ("
+            f" SELECT _file, source_line, row_number() OVER (PARTITION BY event_id ORDER BY _file, source_line) AS n"
+            f" FROM {events} WHERE event_id IN (SELECT event_id FROM {events} GROUP BY ALL HAVING count(*) > 1)"
+            f") WHERE n > 1"
+        )
+        count = con.sql("SELECT count(*) FROM repeats").fetchall()[0][0]
+        if count:
+            con.sql(f"COPY repeats TO {_sql_str(str(repeats_path))} (FORMAT parquet)")
+        return count
+    finally:
+        con.close()
+
+
+_Scan = tuple[list[dict[str, Any]], list[dict[str, Any]], int]
+
+
+def _scan(files: list[Path], fast: bool, sink: Callable[[pl.DataFrame], None]) -> _Scan:
+    """Stream all files through one FAST_SQL query (planned once), handing accepted rows to `sink`; if not
+    `fast`, through pydantic only. Returns the rows the models rescued, the quarantine rows and the rows read."""
     names = [str(f) for f in files]
-    accepted: list[pl.DataFrame] = []
     rescued: list[dict[str, Any]] = []
     bad: list[dict[str, Any]] = []
     side: list[dict[str, Any]] = []  # rows quarantined while reading; filled on DuckDB's scan thread
@@ -136,20 +249,20 @@ def _scan(files: list[Path], fast: bool) -> _Scan:
                     yield from lines.add_column(0, "_file", files_col).to_batches(max_chunksize=8192)
 
         if fast:
-            streamed = _stream(con, batches(), names, accepted, rescued, bad)
+            streamed = _stream(con, batches(), names, sink, rescued, bad)
         else:
             for _ in batches():
                 pass
     finally:
         con.close()
-    return accepted, rescued, side + bad, streamed + slow_lines + len(side)
+    return rescued, side + bad, streamed + slow_lines + len(side)
 
 
 def _stream(
     con: duckdb.DuckDBPyConnection,
     batches: Iterator[pa.RecordBatch],
     names: list[str],
-    accepted: list[pl.DataFrame],
+    sink: Callable[[pl.DataFrame], None],
     rescued: list[dict[str, Any]],
     bad: list[dict[str, Any]],
 ) -> int:
@@ -162,7 +275,7 @@ def _stream(
         assert isinstance(out, pl.DataFrame)
         seen += out.height
         all_ok = bool(out["_ok"].all())  # the usual case: no filter, so no copy
-        accepted.append((out if all_ok else out.filter(pl.col("_ok"))).drop("_ok", "_raw"))
+        sink((out if all_ok else out.filter(pl.col("_ok"))).drop("_ok", "_raw"))
         if not all_ok:
             rejected = out.filter(~pl.col("_ok")).select("_file", "source_line", "_raw")
             for file_idx, line_no, raw in rejected.iter_rows():
@@ -556,17 +669,3 @@ def _qrow(
         "REASON": reason,
         "EVENT_ID": event_id,
     }
-
-
-def _combine(accepted: list[pl.DataFrame], rescued: list[dict[str, Any]]) -> pl.DataFrame:
-    """Accepted plus rescued rows as EVENT_SCHEMA + the file ordinal `_file`, in input (file, line) order."""
-    schema = {**EVENT_SCHEMA, "_file": pl.Int64()}
-    frames = [f.select(list(schema)).cast(schema) for f in accepted if f.height]  # type: ignore[arg-type]
-    if rescued:
-        frames.append(pl.DataFrame(rescued, schema=schema, orient="row"))
-    if not frames:
-        return pl.DataFrame(schema=schema)
-    events = pl.concat(frames, rechunk=False)
-    key = pl.col("_file") * (1 << 40) + pl.col("source_line")
-    in_order = events.select((key.diff().fill_null(0) >= 0).all()).item()
-    return events if in_order else events.sort("_file", "source_line")

@@ -1,6 +1,5 @@
 """The asset graph: raw events -> (one writer) mart tables. Wiring only; the rules live in etl.domain."""
 
-
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
@@ -9,12 +8,12 @@ import dagster as dg
 import polars as pl
 from pydantic import BaseModel
 
-from etl.ingest.reader import read_events
+from etl.ingest.reader import batch_query, stage_events
 from etl.orchestration.config import GimOptionsConfig, IngestConfig, MartResource
 from etl.storage import mart, serving
+from etl.storage.mart import FACT_TABLES
 from etl.transform.facts import derive_facts
 
-FACT_TABLES = ("INTERACTION_FACT", "INTERACTION_RESOURCE_FACT", "MEDIATION_SEGMENT_FACT")
 DIMENSION_TABLES = ("TECHNICAL_DESCRIPTOR", "RESOURCE_", "MEDIA_TYPE", "INTERACTION_TYPE", "DATE_TIME", "TENANT")
 OPERATIONS_TABLES = ("STG_EVENTS", "STG_EVENT_QUARANTINE", "CTL_AUDIT_LOG")
 MART_TABLES = FACT_TABLES + DIMENSION_TABLES + OPERATIONS_TABLES
@@ -26,6 +25,7 @@ class StagedBatch(BaseModel):
     run_id: str
     started: datetime
     events_path: str
+    repeats_path: str | None
     quarantine_path: str
     files_read: int
     events_read: int
@@ -39,18 +39,21 @@ def raw_events(context: dg.AssetExecutionContext, config: IngestConfig, mart_db:
     """Contract events read from NDJSON/Parquet, validated, de-duplicated within the batch, staged as Parquet.
     Bad input goes to the quarantine with file, line, field and reason; it never fails the run."""
     started = datetime.now(UTC)
-    result = read_events(config.events, run_id=context.run_id)
-    stage = mart_db.staging_path(context.run_id)
-    stage.mkdir(parents=True, exist_ok=True)
-    events_path, quarantine_path = stage / "events.parquet", stage / "quarantine.parquet"
-    result.events.write_parquet(events_path)
-    result.quarantine.write_parquet(quarantine_path)
-    for row in result.quarantine.head(20).iter_rows(named=True):
+    staged = stage_events(config.events, context.run_id, mart_db.staging_path(context.run_id))
+    quarantine = pl.read_parquet(staged.quarantine_path)
+    for row in quarantine.head(20).iter_rows(named=True):
         context.log.warning(f"quarantined {row['SOURCE_FILE']}:{row['SOURCE_LINE']} [{row['FIELD']}] {row['REASON']}")
     batch = StagedBatch(
-        run_id=context.run_id, started=started, events_path=str(events_path), quarantine_path=str(quarantine_path),
-        files_read=result.files_read, events_read=result.events_read, events_valid=result.events.height,
-        duplicates=result.duplicates, quarantined=result.quarantine.height,
+        run_id=context.run_id,
+        started=started,
+        events_path=str(staged.events_path),
+        repeats_path=str(staged.repeats_path) if staged.repeats_path else None,
+        quarantine_path=str(staged.quarantine_path),
+        files_read=staged.files_read,
+        events_read=staged.events_read,
+        events_valid=staged.events_valid,
+        duplicates=staged.duplicates,
+        quarantined=staged.quarantined,
     )
     context.add_output_metadata({k: v for k, v in batch.model_dump().items() if isinstance(v, int)})
     return batch
@@ -61,18 +64,25 @@ def raw_events(context: dg.AssetExecutionContext, config: IngestConfig, mart_db:
     pool="duckdb_writer",
     can_subset=False,
 )
-def gim_mart(context: dg.AssetExecutionContext, raw_events: StagedBatch, config: GimOptionsConfig,
-             mart_db: MartResource):
+def gim_mart(
+    context: dg.AssetExecutionContext, raw_events: StagedBatch, config: GimOptionsConfig, mart_db: MartResource
+):
     """The single writer: appends the batch to STG_EVENTS, re-derives every interaction it touches with GIM's
     rules and replaces those facts under stable ids, in one transaction."""
-    events = pl.read_parquet(raw_events.events_path)
     quarantine = pl.read_parquet(raw_events.quarantine_path)
     con = mart.connect(mart_db.database)
     try:
         result = mart.load_run(
-            con, run_id=raw_events.run_id, events=events, quarantine=quarantine, options=config.to_options(),
-            derive=derive_facts, started=raw_events.started, files_read=raw_events.files_read,
-            events_read=raw_events.events_read, batch_duplicates=raw_events.duplicates,
+            con,
+            run_id=raw_events.run_id,
+            events=batch_query(raw_events.events_path, raw_events.repeats_path),
+            quarantine=quarantine,
+            options=config.to_options(),
+            derive=derive_facts,
+            started=raw_events.started,
+            files_read=raw_events.files_read,
+            events_read=raw_events.events_read,
+            batch_duplicates=raw_events.duplicates,
             late_window_s=mart_db.late_arrival_window_hours * 3600,
         )
         counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in MART_TABLES}
@@ -81,8 +91,10 @@ def gim_mart(context: dg.AssetExecutionContext, raw_events: StagedBatch, config:
     served = serving.publish(mart_db.database, mart_db.serving_database or None)
     shutil.rmtree(Path(raw_events.events_path).parent, ignore_errors=True)
     run_meta = {
-        "events_read": raw_events.events_read, "events_loaded": result.events_loaded,
-        "events_duplicate": result.events_duplicate, "events_quarantined": result.events_quarantined,
+        "events_read": raw_events.events_read,
+        "events_loaded": result.events_loaded,
+        "events_duplicate": result.events_duplicate,
+        "events_quarantined": result.events_quarantined,
         "interactions_rederived": result.interactions_rederived,
     }
     context.log.info(f"run counts: {run_meta}; rows written: {result.rows}")
@@ -101,22 +113,36 @@ DAILY = dg.DailyPartitionsDefinition(start_date="2026-01-01")
 
 
 @dg.asset(
-    partitions_def=DAILY, deps=[dg.AssetKey(["mart", "STG_EVENTS"])], group_name="mart", kinds={"duckdb"},
-    pool="duckdb_writer", backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=1),
+    partitions_def=DAILY,
+    deps=[dg.AssetKey(["mart", "STG_EVENTS"])],
+    group_name="mart",
+    kinds={"duckdb"},
+    pool="duckdb_writer",
+    backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=1),
 )
-def facts_by_event_day(context: dg.AssetExecutionContext, config: GimOptionsConfig, mart_db: MartResource
-                       ) -> dg.MaterializeResult:
+def facts_by_event_day(
+    context: dg.AssetExecutionContext, config: GimOptionsConfig, mart_db: MartResource
+) -> dg.MaterializeResult:
     """Re-derive the facts of every interaction with an event on this day, from the stored events, under the
     options of this run (schedules re-run yesterday for late events; backfills replay a date range)."""
     window = context.partition_time_window
     con = mart.connect(mart_db.database)
     try:
         result = mart.rederive_window(
-            con, run_id=context.run_id, start_ms=int(window.start.timestamp() * 1000),
-            end_ms=int(window.end.timestamp() * 1000), options=config.to_options(), derive=derive_facts)
+            con,
+            run_id=context.run_id,
+            start_ms=int(window.start.timestamp() * 1000),
+            end_ms=int(window.end.timestamp() * 1000),
+            options=config.to_options(),
+            derive=derive_facts,
+        )
     finally:
         con.close()
     served = serving.publish(mart_db.database, mart_db.serving_database or None)
-    return dg.MaterializeResult(metadata={"interactions_rederived": result.interactions_rederived,
-                                          **{f"{k}_rows": v for k, v in result.rows.items()},
-                                          "serving_file": str(served)})
+    return dg.MaterializeResult(
+        metadata={
+            "interactions_rederived": result.interactions_rederived,
+            **{f"{k}_rows": v for k, v in result.rows.items()},
+            "serving_file": str(served),
+        }
+    )

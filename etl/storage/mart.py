@@ -9,7 +9,10 @@ are re-derived from all their stored events, and their facts are replaced under 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +24,7 @@ from etl.bi.views import create_views
 from etl.domain.descriptors import CATALOGUE, code
 from etl.domain.options import GimOptions
 from etl.ingest.columns import EVENT_COLUMNS
+from etl.settings import duckdb_memory_limit, runtime
 from etl.storage.ddl import duckdb_create_statements, table_columns
 from etl.transform.facts import FactFrames
 
@@ -30,6 +34,18 @@ from etl.transform.facts import FactFrames
 ACTIVE_END_TS = 4102358400
 
 Derive = Callable[[pl.DataFrame, GimOptions], FactFrames]
+
+log = logging.getLogger(__name__)
+
+
+@contextmanager
+def _step(what: str) -> Iterator[None]:
+    """Log how long a step of the load took (shown in Dagster's run log: dagster.yaml manages `etl` loggers)."""
+    t0 = time.perf_counter()
+    yield
+    log.info("%s: %.1f s", what, time.perf_counter() - t0)
+
+FACT_TABLES = ("INTERACTION_FACT", "INTERACTION_RESOURCE_FACT", "MEDIATION_SEGMENT_FACT")
 
 
 @dataclass
@@ -47,6 +63,9 @@ def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnect
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path), read_only=read_only)
     con.sql("SET enable_progress_bar = false")
+    con.sql(f"SET memory_limit = '{duckdb_memory_limit()}'")  # beyond it DuckDB spills; the default is 80% of RAM
+    if not read_only:  # the load relies on no row order; keeping it costs memory in big inserts
+        con.sql("SET preserve_insertion_order = false")
     return con
 
 
@@ -102,22 +121,28 @@ def _insert_date_times(con: duckdb.DuckDBPyConnection, keys: list[int]) -> None:
 
 
 def _allocate(con: duckdb.DuckDBPyConnection, kind: str, natural_keys: pl.Series) -> pl.DataFrame:
-    """Stable surrogate ids: a natural key keeps the id it got the first time it was seen."""
+    """Stable surrogate ids: a natural key keeps the id it got the first time it was seen; new keys get the
+    next ids of their kind, in key order. Only the candidate keys are probed, so a slice's cost does not grow
+    with the whole map."""
     con.register("_nk", pl.DataFrame({"nk": natural_keys.unique().drop_nulls()}))
-    con.sql(
-        """
-        INSERT INTO CTL_KEY_MAP (KIND, NATURAL_KEY, ID)
-        SELECT ?, nk, (SELECT coalesce(max(ID), 0) FROM CTL_KEY_MAP WHERE KIND = ?) + row_number() OVER (ORDER BY nk)
-        FROM _nk WHERE nk NOT IN (SELECT NATURAL_KEY FROM CTL_KEY_MAP WHERE KIND = ?)
-        """,
-        params=[kind, kind, kind],
-    )
-    out = con.sql(
-        "SELECT m.NATURAL_KEY AS nk, m.ID AS id FROM CTL_KEY_MAP m JOIN _nk ON m.NATURAL_KEY = _nk.nk WHERE m.KIND = ?",
+    known = con.sql(
+        "SELECT _nk.nk, m.ID AS id FROM _nk LEFT JOIN CTL_KEY_MAP m ON m.KIND = ? AND m.NATURAL_KEY = _nk.nk",
         params=[kind],
     ).pl()
     con.unregister("_nk")
-    return out
+    new = known.filter(pl.col("id").is_null()).sort("nk")
+    if new.height:
+        first = _next_id(con, kind)
+        new = new.with_columns(id=pl.int_range(first, first + new.height, dtype=pl.Int64))
+        con.register("_new", new.with_columns(kind=pl.lit(kind)))
+        con.sql("INSERT INTO CTL_KEY_MAP (KIND, NATURAL_KEY, ID) SELECT kind, nk, id FROM _new")
+        con.unregister("_new")
+    return pl.concat([known.filter(pl.col("id").is_not_null()), new], how="vertical_relaxed")
+
+
+def _next_id(con: duckdb.DuckDBPyConnection, kind: str) -> int:
+    """The id the next new natural key of `kind` will get."""
+    return con.execute("SELECT coalesce(max(ID), 0) + 1 FROM CTL_KEY_MAP WHERE KIND = ?", [kind]).fetchall()[0][0]
 
 
 def _keyed(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, column: str, kind: str, out: str) -> pl.DataFrame:
@@ -130,10 +155,12 @@ def _dt_key(col: str) -> pl.Expr:
 
 
 def _replace(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, ixn_ids: pl.Series) -> None:
-    """Replace the rows of the re-derived interactions; ids are stable, so this is an in-place update."""
-    con.register("_ids", pl.DataFrame({"id": ixn_ids}))
-    con.sql(f"DELETE FROM {table} WHERE INTERACTION_ID IN (SELECT id FROM _ids)")
-    con.unregister("_ids")
+    """Replace the rows of the re-derived interactions; ids are stable, so this is an in-place update.
+    `ixn_ids`: those of them that may have rows already (interactions seen by earlier loads or slices)."""
+    if ixn_ids.len():
+        con.register("_ids", pl.DataFrame({"id": ixn_ids}))
+        con.sql(f"DELETE FROM {table} WHERE INTERACTION_ID IN (SELECT id FROM _ids)")
+        con.unregister("_ids")
     cols = table_columns(table)
     con.register("_rows", frame.select(cols))
     con.sql(f"INSERT INTO {table} ({', '.join(cols)}) SELECT {', '.join(cols)} FROM _rows")
@@ -144,7 +171,7 @@ def load_run(
     con: duckdb.DuckDBPyConnection,
     *,
     run_id: str,
-    events: pl.DataFrame,
+    events: pl.DataFrame | str,
     quarantine: pl.DataFrame,
     options: GimOptions,
     derive: Derive,
@@ -154,7 +181,8 @@ def load_run(
     batch_duplicates: int,
     late_window_s: int = 86400,
 ) -> LoadResult:
-    """Load one run's validated events and quarantine into the mart, in a single transaction."""
+    """Load one run's validated events and quarantine into the mart, in a single transaction. `events` is a
+    frame or a DuckDB query over staged files (`etl.ingest.reader.batch_query`), each event_id at most once."""
     result = LoadResult(run_id)
     ensure_schema(con)
     con.sql("BEGIN TRANSACTION")
@@ -180,14 +208,13 @@ def rederive_window(
     con.sql("BEGIN TRANSACTION")
     try:
         result.audit_key = int(_allocate(con, "AUDIT", pl.Series([run_id]))["id"][0])
-        stored = con.sql(
-            f"SELECT {', '.join(f'{c.upper()} AS {c}' for c in EVENT_COLUMNS)} FROM STG_EVENTS WHERE INTERACTION_ID IN"
-            " (SELECT DISTINCT INTERACTION_ID FROM STG_EVENTS WHERE TS_MS >= ? AND TS_MS < ?)",
+        con.sql(
+            "CREATE OR REPLACE TEMP TABLE _touched AS SELECT INTERACTION_ID AS i, count(*) AS n FROM STG_EVENTS"
+            " WHERE INTERACTION_ID IN (SELECT INTERACTION_ID FROM STG_EVENTS WHERE TS_MS >= ? AND TS_MS < ?)"
+            " GROUP BY ALL",
             params=[start_ms, end_ms],
-        ).pl()
-        facts = derive(stored, options)
-        result.interactions_rederived = facts.interactions.height
-        result.rows = _write_facts(con, facts, result.audit_key)
+        )
+        _rederive_touched(con, result, options, derive, late_window_s=None)
         _audit(con, result, started, 0, 0, options)
         con.sql("COMMIT")
     except BaseException:
@@ -197,59 +224,116 @@ def rederive_window(
 
 
 def _load(con, result, run_id, events, quarantine, options, derive, late_window_s) -> None:  # noqa: ANN001
-    audit_key = result.audit_key = int(_allocate(con, "AUDIT", pl.Series([run_id]))["id"][0])
-    # 1. Idempotent append: an event_id already stored is a duplicate delivery.
-    stg_cols = [c.upper() for c in EVENT_COLUMNS]
-    con.register("_batch", events.rename({c: c.upper() for c in EVENT_COLUMNS}).with_columns(RUN_ID=pl.lit(run_id)))
-    new_ids = con.sql("SELECT EVENT_ID FROM _batch WHERE EVENT_ID NOT IN (SELECT EVENT_ID FROM STG_EVENTS)").pl()
-    result.events_duplicate = events.height - new_ids.height
-    con.sql(
-        f"INSERT INTO STG_EVENTS ({', '.join(stg_cols)}, RUN_ID) SELECT {', '.join(stg_cols)}, RUN_ID FROM _batch"
-        " WHERE EVENT_ID NOT IN (SELECT EVENT_ID FROM STG_EVENTS)"
-    )
-    con.unregister("_batch")
+    result.audit_key = int(_allocate(con, "AUDIT", pl.Series([run_id]))["id"][0])
+    # 1. Idempotent append, set-based in DuckDB (the batch may be bigger than memory): an event_id already
+    #    stored is a duplicate delivery.
+    if isinstance(events, pl.DataFrame):
+        con.register("_batch", events)
+    else:
+        con.sql(f"CREATE OR REPLACE TEMP VIEW _batch AS {events}")
+    stg_cols = ", ".join(c.upper() for c in EVENT_COLUMNS)
+    with _step("append new events to STG_EVENTS"):
+        batch_rows = con.sql("SELECT count(*) FROM _batch").fetchall()[0][0]
+        inserted = con.execute(
+            f"INSERT INTO STG_EVENTS ({stg_cols}, RUN_ID) SELECT {', '.join(EVENT_COLUMNS)}, ? FROM _batch"
+            " WHERE event_id NOT IN (SELECT EVENT_ID FROM STG_EVENTS)",
+            [run_id],
+        ).fetchall()[0][0]
+    if isinstance(events, pl.DataFrame):
+        con.unregister("_batch")
+    else:
+        con.sql("DROP VIEW _batch")
+    result.events_duplicate = batch_rows - inserted
     # 2. Re-derive every interaction the new events touch, from all of its stored events.
-    batch_new = events.join(new_ids.rename({"EVENT_ID": "event_id"}), on="event_id", how="semi")
-    touched = batch_new["interaction_id"].unique()
-    con.register("_touched", pl.DataFrame({"i": touched}))
-    stored = con.sql(
-        f"SELECT {', '.join(f'{c.upper()} AS {c}' for c in EVENT_COLUMNS)} FROM STG_EVENTS"
-        " WHERE INTERACTION_ID IN (SELECT i FROM _touched)"
-    ).pl()
-    con.unregister("_touched")
-    facts = derive(stored, options)
-    # 3. Events the rules reject leave the store for the quarantine. An event of an interaction never
-    #    submitted waits for its EventInteractionSubmitted for `late_window_s` after the newest event seen.
+    con.sql(
+        "CREATE OR REPLACE TEMP TABLE _touched AS SELECT INTERACTION_ID AS i, count(*) AS n FROM STG_EVENTS"
+        " WHERE INTERACTION_ID IN (SELECT INTERACTION_ID FROM STG_EVENTS WHERE RUN_ID = ?) GROUP BY ALL",
+        params=[run_id],
+    )
+    batch_rejected = _rederive_touched(con, result, options, derive, late_window_s, run_id=run_id)
+    _quarantine(con, quarantine.select("SOURCE_FILE", "SOURCE_LINE", "FIELD", "RAW", "REASON", "EVENT_ID"), run_id)
+    result.events_quarantined = quarantine.height + batch_rejected
+    result.events_loaded = inserted - batch_rejected
+
+
+def _rederive_touched(
+    con: duckdb.DuckDBPyConnection,
+    result: LoadResult,
+    options: GimOptions,
+    derive: Derive,
+    late_window_s: int | None,
+    run_id: str = "",
+) -> int:
+    """Re-derive the interactions in temp table `_touched` (i, n = stored events) and replace their facts.
+
+    The interactions are cut, by a hash of their id, into slices of about `derive_batch_events` stored events,
+    each read, derived and written on its own: the rules' Python objects never exist for more than one slice,
+    and the result does not depend on the slicing (ids are stable, roots are set once at the end).
+    Events of this run (`RUN_ID = run_id`) that the rules reject move from the store to the quarantine; an
+    event of an interaction never submitted waits `late_window_s` after the newest event seen. Returns how many
+    moved."""
+    total = con.sql("SELECT coalesce(sum(n), 0) FROM _touched").fetchall()[0][0]
+    slices = max(1, -(-total // runtime().derive_batch_events))
     horizon = con.execute("SELECT max(TS_MS) FROM STG_EVENTS").fetchall()[0][0] or 0
-    rejected = facts.rejected.join(stored.select("event_id", "ts_ms", "source_file", "source_line"), on="event_id")
-    never_submitted = rejected["reason"].str.contains("never submitted")
-    rejected = rejected.filter(~never_submitted | (pl.col("ts_ms") < horizon - late_window_s * 1000))
-    batch_rejected = rejected.join(batch_new.select("event_id"), on="event_id", how="semi")
-    q_rows = quarantine.select("SOURCE_FILE", "SOURCE_LINE", "FIELD", "RAW", "REASON", "EVENT_ID")
-    if batch_rejected.height:
-        q_rows = pl.concat(
-            [
-                q_rows,
-                batch_rejected.select(
-                    SOURCE_FILE="source_file",
-                    SOURCE_LINE="source_line",
-                    FIELD="field",
-                    RAW=pl.lit(None, pl.String),
-                    REASON="reason",
-                    EVENT_ID="event_id",
-                ),
-            ],
-            how="vertical_relaxed",
+    columns = ", ".join(f"{c.upper()} AS {c}" for c in EVENT_COLUMNS)
+    links: list[pl.DataFrame] = []
+    moved = 0
+    result.rows = dict.fromkeys(FACT_TABLES, 0)
+    for part in range(slices):
+        with _step(f"slice {part + 1}/{slices}: read stored events"):
+            stored = con.sql(
+                f"SELECT {columns}, RUN_ID AS run_id FROM STG_EVENTS WHERE INTERACTION_ID IN"
+                " (SELECT i FROM _touched WHERE hash(i) % ? = ?)",
+                params=[slices, part],
+            ).pl()
+        with _step(f"slice {part + 1}/{slices}: derive facts of {stored.height} events"):
+            facts = derive(stored, options)
+        result.interactions_rederived += facts.interactions.height
+        if late_window_s is not None and facts.rejected.height:
+            moved += _move_rejected(con, facts.rejected, stored, run_id, horizon - late_window_s * 1000)
+        del stored
+        with _step(f"slice {part + 1}/{slices}: write facts"):
+            for table, n in _write_facts(con, facts, result.audit_key).items():
+                result.rows[table] += n
+        links.append(
+            facts.interactions.select("interaction_guid", "parent_guid", "thread_guid").filter(
+                pl.col("parent_guid").is_not_null() | pl.col("thread_guid").is_not_null()
+            )
         )
-        con.register("_rej", batch_rejected.select("event_id"))
-        con.sql("DELETE FROM STG_EVENTS WHERE EVENT_ID IN (SELECT event_id FROM _rej)")
-        con.unregister("_rej")
-    _quarantine(con, q_rows, run_id)
-    result.events_quarantined = quarantine.height + batch_rejected.height
-    result.events_loaded = new_ids.height - batch_rejected.height
-    result.interactions_rederived = facts.interactions.height
-    # 4. Facts under stable ids.
-    result.rows = _write_facts(con, facts, audit_key)
+    with _step("thread roots"):
+        _set_roots(con, pl.concat(links, how="vertical_relaxed"))
+    con.sql("DROP TABLE _touched")
+    return moved
+
+
+def _move_rejected(
+    con: duckdb.DuckDBPyConnection, rejected: pl.DataFrame, stored: pl.DataFrame, run_id: str, orphan_before: int
+) -> int:
+    """Quarantine this run's events that the rules reject, and take them out of the store."""
+    rejected = rejected.join(
+        stored.filter(pl.col("run_id") == run_id).select("event_id", "ts_ms", "source_file", "source_line"),
+        on="event_id",
+    )
+    never_submitted = rejected["reason"].str.contains("never submitted")
+    rejected = rejected.filter(~never_submitted | (pl.col("ts_ms") < orphan_before))
+    if not rejected.height:
+        return 0
+    _quarantine(
+        con,
+        rejected.select(
+            SOURCE_FILE="source_file",
+            SOURCE_LINE="source_line",
+            FIELD="field",
+            RAW=pl.lit(None, pl.String),
+            REASON="reason",
+            EVENT_ID="event_id",
+        ),
+        run_id,
+    )
+    con.register("_rej", rejected.select("event_id"))
+    con.sql("DELETE FROM STG_EVENTS WHERE EVENT_ID IN (SELECT event_id FROM _rej)")
+    con.unregister("_rej")
+    return rejected.height
 
 
 def _quarantine(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame, run_id: str) -> None:
@@ -334,9 +418,10 @@ def _resources(con: duckdb.DuckDBPyConnection, resources: pl.DataFrame, audit_ke
 
 def _write_facts(con: duckdb.DuckDBPyConnection, facts: FactFrames, audit_key: int) -> dict[str, int]:
     if facts.interactions.height == 0:
-        return {"INTERACTION_FACT": 0, "INTERACTION_RESOURCE_FACT": 0, "MEDIATION_SEGMENT_FACT": 0}
+        return dict.fromkeys(FACT_TABLES, 0)
     res_keys = _resources(con, facts.resources, audit_key)
     ixns = _dimension_keys(con, facts.interactions, audit_key)
+    first_new_ixn = _next_id(con, "IXN")
     ixns = _keyed(con, ixns, "interaction_guid", "IXN", "INTERACTION_ID")
     ixn_dims = ixns.select("interaction_guid", "INTERACTION_ID", "TENANT_KEY", "MEDIA_TYPE_KEY", "INTERACTION_TYPE_KEY")
     irfs = _keyed(con, facts.irfs, "natural_key", "IRF", "INTERACTION_RESOURCE_ID")
@@ -424,8 +509,9 @@ def _write_facts(con: duckdb.DuckDBPyConnection, facts: FactFrames, audit_key: i
     )
     ixn_out = (
         ixns.join(anchors, on="INTERACTION_ID", how="left")
-        .join(_roots(con, ixns), on="interaction_guid", how="left")
         .with_columns(
+            # the thread, else the interaction itself; `_set_roots` then follows parent links across slices
+            MEDIA_SERVER_ROOT_IXN_GUID=pl.coalesce("thread_guid", "interaction_guid"),
             MEDIA_SERVER_IXN_GUID="interaction_guid",
             MEDIA_SERVER_PARENT_IXN_GUID="parent_guid",
             SOURCE_ADDRESS="source_address",
@@ -441,7 +527,7 @@ def _write_facts(con: duckdb.DuckDBPyConnection, facts: FactFrames, audit_key: i
         )
         .with_columns(END_DATE_TIME_KEY=_dt_key("END_TS"))
     )
-    ids = ixns["INTERACTION_ID"]
+    ids = ixns["INTERACTION_ID"].filter(ixns["INTERACTION_ID"] < first_new_ixn)  # new ids have no rows yet
     _replace(con, "INTERACTION_FACT", ixn_out, ids)
     _replace(con, "INTERACTION_RESOURCE_FACT", irf_out, ids)
     _replace(con, "MEDIATION_SEGMENT_FACT", msf_out, ids)
@@ -461,28 +547,44 @@ def _write_facts(con: duckdb.DuckDBPyConnection, facts: FactFrames, audit_key: i
     }
 
 
-def _roots(con: duckdb.DuckDBPyConnection, ixns: pl.DataFrame) -> pl.DataFrame:
+def _set_roots(con: duckdb.DuckDBPyConnection, links: pl.DataFrame) -> None:
     """MEDIA_SERVER_ROOT_IXN_GUID: the thread id when given, else the parent's root, else the interaction itself.
-    Parents may have been loaded by earlier runs, so their stored roots are read from the mart."""
-    stored = con.sql("SELECT MEDIA_SERVER_IXN_GUID AS g, MEDIA_SERVER_ROOT_IXN_GUID AS r FROM INTERACTION_FACT").pl()
+
+    `links` holds the re-derived interactions that have a parent or a thread (the others already carry their own
+    id). Parents outside it were written either by this run without links, or by earlier runs: their stored
+    roots are read from the mart."""
+    if not links.height:
+        return
+    con.register("_parents", links.select("parent_guid").drop_nulls().unique())
+    stored = con.sql(
+        "SELECT MEDIA_SERVER_IXN_GUID AS g, MEDIA_SERVER_ROOT_IXN_GUID AS r FROM INTERACTION_FACT"
+        " WHERE MEDIA_SERVER_IXN_GUID IN (SELECT parent_guid FROM _parents)"
+    ).pl()
+    con.unregister("_parents")
     known: dict[str, str] = dict(zip(stored["g"].to_list(), stored["r"].to_list(), strict=True))
-    parent = dict(zip(ixns["interaction_guid"].to_list(), ixns["parent_guid"].to_list(), strict=True))
-    thread = dict(zip(ixns["interaction_guid"].to_list(), ixns["thread_guid"].to_list(), strict=True))
+    guids = links["interaction_guid"].to_list()
+    parent = dict(zip(guids, links["parent_guid"].to_list(), strict=True))
+    thread = dict(zip(guids, links["thread_guid"].to_list(), strict=True))
 
     def root(guid: str) -> str:
         cur = guid
         for _ in range(100):  # a parent cycle in bad input must not hang the run
             if thread.get(cur):
                 return thread[cur]  # type: ignore[return-value]
-            if cur not in parent:  # loaded by an earlier run (or unknown): its stored root, else itself
+            if cur not in parent:  # no link of its own: its stored root, else itself
                 return known.get(cur, cur)
             if parent[cur] is None:
                 return cur
             cur = parent[cur]  # type: ignore[assignment]
         return cur
 
-    guids = ixns["interaction_guid"].to_list()
-    return pl.DataFrame({"interaction_guid": guids, "MEDIA_SERVER_ROOT_IXN_GUID": [root(g) for g in guids]})
+    roots = pl.DataFrame({"g": guids, "r": [root(g) for g in guids]})
+    con.register("_roots", roots)
+    con.sql(
+        "UPDATE INTERACTION_FACT f SET MEDIA_SERVER_ROOT_IXN_GUID = _roots.r FROM _roots"
+        " WHERE f.MEDIA_SERVER_IXN_GUID = _roots.g AND f.MEDIA_SERVER_ROOT_IXN_GUID IS DISTINCT FROM _roots.r"
+    )
+    con.unregister("_roots")
 
 
 def _audit(

@@ -13,7 +13,12 @@ from pathlib import Path
 
 import duckdb
 
+from etl.settings import duckdb_memory_limit
+
 SERVING_STORAGE_VERSION = "v1.4.0"
+#: The raw event store and the surrogate-key map are the loader's working state, not reporting data: they are
+#: most of the mart's bytes and would make every publish copy all events ever loaded.
+NOT_SERVED = ("STG_EVENTS", "CTL_KEY_MAP")
 
 
 def serving_path_for(mart_path: str | Path) -> Path:
@@ -23,18 +28,22 @@ def serving_path_for(mart_path: str | Path) -> Path:
 
 
 def publish(mart_path: str | Path, serving_path: str | Path | None = None) -> Path:
-    """Copy every table and view of the mart into a fresh 1.4-compatible file, then rename it into place."""
+    """Copy the mart's tables (but `NOT_SERVED`) and views into a fresh 1.4-compatible file, then rename it into
+    place."""
     target = Path(serving_path) if serving_path else serving_path_for(mart_path)
     for stale in target.parent.glob(f".{target.name}.*.tmp"):  # left by a publish that was killed
         stale.unlink(missing_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     con = duckdb.connect()
     try:
+        con.sql(f"SET memory_limit = '{duckdb_memory_limit()}'")
         con.sql(f"ATTACH '{Path(mart_path)}' AS mart (READ_ONLY)")
         con.sql(f"ATTACH '{tmp}' AS serve (STORAGE_VERSION '{SERVING_STORAGE_VERSION}')")
         tables = con.execute(
             "SELECT table_name FROM duckdb_tables() WHERE database_name = 'mart' ORDER BY table_name").fetchall()
         for (name,) in tables:
+            if name in NOT_SERVED:
+                continue
             con.sql(f'CREATE TABLE serve."{name}" AS SELECT * FROM mart."{name}"')
         views = con.execute(
             "SELECT view_name, sql FROM duckdb_views() WHERE database_name = 'mart' AND NOT internal").fetchall()

@@ -10,6 +10,7 @@ import gc
 import json
 import sys
 import types
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from etl.domain.descriptors import descriptor_key
 from etl.domain.options import GimOptions
 from etl.domain.rules import EVENT_RANK, InteractionFacts, IrfRow, MsfRow, derive_interaction
 from etl.ingest.columns import AGENT_STATE_EVENTS
+from etl.settings import runtime
 
 _RULE_COLUMNS = [
     "event_id", "event", "ts_ms", "interaction_id", "tenant", "media_type", "interaction_type",
@@ -113,12 +115,17 @@ def derive_facts(events: pl.DataFrame, options: GimOptions) -> FactFrames:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        with ProcessPoolExecutor(max_workers=min(workers, len(chunks)),
-                                 mp_context=multiprocessing.get_context("spawn")) as pool:
-            with _bare_main():  # workers are spawned while the tasks are submitted
-                futures = [pool.submit(_derive_chunk, c, options) for c in chunks]
+        workers = min(workers, len(chunks))
+        window = 2 * workers  # chunks in flight: each waits pickled in memory until a worker takes it
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            with _bare_main():  # workers are spawned while the first tasks are submitted
+                pending = deque(pool.submit(_derive_chunk, c, options) for c in chunks[:window])
             resources = resource_frame(events)  # meanwhile, in this process
-            parts = [f.result() for f in futures]
+            parts = []
+            for chunk in chunks[window:]:
+                parts.append(pending.popleft().result())
+                pending.append(pool.submit(_derive_chunk, chunk, options))
+            parts.extend(f.result() for f in pending)
     else:
         parts = [_derive_chunk(c, options) for c in chunks]
         resources = resource_frame(events)
@@ -137,9 +144,9 @@ def _workers() -> int:
     """Worker processes for big inputs: GIM_ETL_WORKERS, else the CPUs this process may use."""
     import os
 
-    env = os.environ.get("GIM_ETL_WORKERS")
-    if env:
-        return max(1, int(env))
+    configured = runtime().workers
+    if configured:
+        return configured
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
