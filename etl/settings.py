@@ -17,7 +17,7 @@ class RuntimeSettings(BaseSettings):
         None, ge=1, description="Processes that apply the rules to big inputs (default: the CPUs this process may use)."
     )
     duckdb_memory_limit: str = Field(
-        "2GB", description="DuckDB's memory_limit for ingest and mart connections; beyond it DuckDB spills to disk."
+        "1GB", description="DuckDB's memory_limit for ingest and mart connections; beyond it DuckDB spills to disk."
     )
     derive_batch_events: int = Field(
         500_000,

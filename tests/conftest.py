@@ -24,6 +24,21 @@ def run_cli(*args: str) -> int:
     return main(["run", "--quiet", *args])
 
 
+def load_mart(tmp_path_factory: pytest.TempPathFactory, events: Path) -> Path:
+    """A fresh mart of `events`, loaded through the CLI (for module- and session-scoped fixtures)."""
+    db = tmp_path_factory.mktemp("mart") / "mart.duckdb"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("DAGSTER_HOME", raising=False)
+        assert run_cli("--events", str(events), "--db", str(db)) == 0
+    return db
+
+
+@pytest.fixture(scope="session")
+def flows_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The mart of every documented flow under default options, shared by the BI tests (which only read it)."""
+    return load_mart(tmp_path_factory, FIXTURES / "flows")
+
+
 def query(db: Path, sql: str, params: list | None = None) -> pl.DataFrame:
     con = duckdb.connect(str(db), read_only=True)
     try:

@@ -14,21 +14,13 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
-from conftest import FIXTURES, run_cli
+from conftest import FIXTURES
 
 from etl.bi.compat import dialect_of, parse_gim_sql, run_gim_sql, transpile_gim_sql
 
 SQL_DIR = FIXTURES / "gim_sql"
 DEFAULT_SETTING = "hold=0,ixnq=0,wb=0"
 
-
-@pytest.fixture(scope="module")
-def flows_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    db = tmp_path_factory.mktemp("bi_compat") / "flows.duckdb"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.delenv("DAGSTER_HOME", raising=False)
-        assert run_cli("--events", str(FIXTURES / "flows"), "--db", str(db)) == 0
-    return db
 
 
 def _golden(kind: str) -> list[dict[str, str]]:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import FIXTURES, run_cli
+from conftest import FIXTURES, load_mart
 
 from etl.bi.report import CHART_IDS, COLORS, render_report
 from etl.cli import main
@@ -33,11 +33,7 @@ def _chromium() -> str | None:
 
 @pytest.fixture(scope="module")
 def sample_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    db = tmp_path_factory.mktemp("bi_report") / "mart.duckdb"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.delenv("DAGSTER_HOME", raising=False)
-        assert run_cli("--events", str(FIXTURES / "sample"), "--db", str(db)) == 0
-    return db
+    return load_mart(tmp_path_factory, FIXTURES / "sample")
 
 
 @pytest.fixture(scope="module")

@@ -12,33 +12,11 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
-from conftest import FIXTURES, run_cli
+from conftest import FIXTURES, query
 
 from etl.bi.views import AGENT_VIEWS, QUEUE_VIEWS, VIEWS_DIR, create_views, has_views, view_names
 
 DEFAULT_SETTING = "hold=0,ixnq=0,wb=0"
-
-
-@pytest.fixture(scope="module")
-def flows_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    db = tmp_path_factory.mktemp("bi_views") / "flows.duckdb"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.delenv("DAGSTER_HOME", raising=False)
-        assert run_cli("--events", str(FIXTURES / "flows"), "--db", str(db)) == 0
-    con = duckdb.connect(str(db))
-    try:
-        create_views(con)
-    finally:
-        con.close()
-    return db
-
-
-def _q(db: Path, sql: str) -> pl.DataFrame:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.sql(sql).pl()
-    finally:
-        con.close()
 
 
 def _golden(kind: str) -> list[dict[str, str]]:
@@ -106,7 +84,7 @@ def test_agent_day_matches_the_golden_irfs(flows_db: Path) -> None:
         e["HOLD_TIME"] += int(r["HOLD_DURATION"])
         e["HANDLE_TIME"] += int(r["TALK_DURATION"]) + int(r["HOLD_DURATION"])  # no after-call work for e-mail
         e["MEDIATION_TIME"] += int(r["MEDIATION_DURATION"])
-    got = _q(flows_db, "SELECT * FROM AG2_AGENT_DAY").to_dicts()
+    got = query(flows_db, "SELECT * FROM AG2_AGENT_DAY").to_dicts()
     assert {g["AGENT_NAME"] for g in got} == set(exp)
     for g in got:
         e = exp[g["AGENT_NAME"]]
@@ -131,7 +109,7 @@ def test_queue_day_matches_the_golden_msfs(flows_db: Path) -> None:
         e["ABANDONED"] += "Abandoned" in r["TECHNICAL_RESULT"]
         e["ACTIVE"] += int(r["ACTIVE_FLAG"])
         e["MEDIATION_TIME"] += int(r["MEDIATION_DURATION"])
-    got = _q(flows_db, "SELECT * FROM AG2_QUEUE_DAY").to_dicts()
+    got = query(flows_db, "SELECT * FROM AG2_QUEUE_DAY").to_dicts()
     assert {g["QUEUE_NAME"] for g in got} == set(exp)
     for g in got:
         e = exp[g["QUEUE_NAME"]]
@@ -144,11 +122,11 @@ def test_subhr_hour_and_day_add_up_to_the_same_totals(flows_db: Path, family: st
     measures = ["OFFERED", "ACCEPTED", "REPLIES", "HANDLE_TIME", "MEDIATION_TIME"] if family == "AGENT" else [
         "ENTERED", "ACCEPTED", "CLEARED", "MEDIATION_TIME"]
     sums = ", ".join(f"SUM({m})::BIGINT AS {m}" for m in measures)
-    totals = [_q(flows_db, f"SELECT {sums} FROM AG2_{family}_{g}").to_dicts()[0] for g in ("SUBHR", "HOUR", "DAY")]
+    totals = [query(flows_db, f"SELECT {sums} FROM AG2_{family}_{g}").to_dicts()[0] for g in ("SUBHR", "HOUR", "DAY")]
     assert totals[0] == totals[1] == totals[2]
-    keys = _q(flows_db, f"SELECT DISTINCT DATE_TIME_KEY, LABEL FROM AG2_{family}_SUBHR").to_dicts()
+    keys = query(flows_db, f"SELECT DISTINCT DATE_TIME_KEY, LABEL FROM AG2_{family}_SUBHR").to_dicts()
     assert all(k["DATE_TIME_KEY"] % 900 == 0 for k in keys)
-    dt = set(_q(flows_db, "SELECT DATE_TIME_KEY FROM DATE_TIME")["DATE_TIME_KEY"])
+    dt = set(query(flows_db, "SELECT DATE_TIME_KEY FROM DATE_TIME")["DATE_TIME_KEY"])
     assert {k["DATE_TIME_KEY"] for k in keys} <= dt, "15-minute keys join DATE_TIME"
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -154,17 +155,32 @@ def _dt_key(col: str) -> pl.Expr:
     return (pl.col(col) // 900 * 900).cast(pl.Int64)
 
 
-def _replace(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, ixn_ids: pl.Series) -> None:
-    """Replace the rows of the re-derived interactions; ids are stable, so this is an in-place update.
-    `ixn_ids`: those of them that may have rows already (interactions seen by earlier loads or slices)."""
-    if ixn_ids.len():
-        con.register("_ids", pl.DataFrame({"id": ixn_ids}))
-        con.sql(f"DELETE FROM {table} WHERE INTERACTION_ID IN (SELECT id FROM _ids)")
-        con.unregister("_ids")
-    cols = table_columns(table)
-    con.register("_rows", frame.select(cols))
-    con.sql(f"INSERT INTO {table} ({', '.join(cols)}) SELECT {', '.join(cols)} FROM _rows")
-    con.unregister("_rows")
+class _FactStage:
+    """Fact rows of every slice, staged as Parquet and inserted once per table when the slices are done.
+
+    DuckDB writes a bulk insert of many rows straight to the database file, while the many small inserts of
+    slice-wise loading would stay in transaction memory until COMMIT (about 1 GB at 10 M events)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.tables: list[str] = []
+
+    def replace(self, con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, ixn_ids: pl.Series) -> None:
+        """Delete the rows of the re-derived interactions now and stage their new rows; ids are stable, so this
+        is an in-place update. `ixn_ids`: those that may have rows already (seen by earlier loads)."""
+        if ixn_ids.len():
+            con.register("_ids", pl.DataFrame({"id": ixn_ids}))
+            con.sql(f"DELETE FROM {table} WHERE INTERACTION_ID IN (SELECT id FROM _ids)")
+            con.unregister("_ids")
+        if frame.height:
+            frame.select(table_columns(table)).write_parquet(self.directory / f"{table}-{len(self.tables):06d}.parquet")
+            self.tables.append(table)
+
+    def insert(self, con: duckdb.DuckDBPyConnection) -> None:
+        for table in dict.fromkeys(self.tables):
+            cols = ", ".join(table_columns(table))
+            files = str(self.directory / f"{table}-*.parquet").replace("'", "''")
+            con.sql(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM read_parquet('{files}')")
 
 
 def load_run(
@@ -274,11 +290,39 @@ def _rederive_touched(
     moved."""
     total = con.sql("SELECT coalesce(sum(n), 0) FROM _touched").fetchall()[0][0]
     slices = max(1, -(-total // runtime().derive_batch_events))
+    links: list[pl.DataFrame] = []
+    result.rows = dict.fromkeys(FACT_TABLES, 0)
+    with tempfile.TemporaryDirectory(prefix=".gim-facts-", dir=_database_dir(con)) as tmp:
+        stage = _FactStage(Path(tmp))
+        moved = _derive_slices(con, result, options, derive, late_window_s, run_id, slices, stage, links)
+        with _step("insert staged facts"):
+            stage.insert(con)
+    with _step("thread roots"):
+        _set_roots(con, pl.concat(links, how="vertical_relaxed"))
+    con.sql("DROP TABLE _touched")
+    return moved
+
+
+def _database_dir(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The mart file's directory (staged facts stay on its disk), or None for an in-memory database."""
+    path = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()
+    return str(Path(path[0][0]).parent) if path and path[0][0] else None
+
+
+def _derive_slices(
+    con: duckdb.DuckDBPyConnection,
+    result: LoadResult,
+    options: GimOptions,
+    derive: Derive,
+    late_window_s: int | None,
+    run_id: str,
+    slices: int,
+    stage: _FactStage,
+    links: list[pl.DataFrame],
+) -> int:
     horizon = con.execute("SELECT max(TS_MS) FROM STG_EVENTS").fetchall()[0][0] or 0
     columns = ", ".join(f"{c.upper()} AS {c}" for c in EVENT_COLUMNS)
-    links: list[pl.DataFrame] = []
     moved = 0
-    result.rows = dict.fromkeys(FACT_TABLES, 0)
     for part in range(slices):
         with _step(f"slice {part + 1}/{slices}: read stored events"):
             stored = con.sql(
@@ -293,16 +337,13 @@ def _rederive_touched(
             moved += _move_rejected(con, facts.rejected, stored, run_id, horizon - late_window_s * 1000)
         del stored
         with _step(f"slice {part + 1}/{slices}: write facts"):
-            for table, n in _write_facts(con, facts, result.audit_key).items():
+            for table, n in _write_facts(con, facts, result.audit_key, stage).items():
                 result.rows[table] += n
         links.append(
             facts.interactions.select("interaction_guid", "parent_guid", "thread_guid").filter(
                 pl.col("parent_guid").is_not_null() | pl.col("thread_guid").is_not_null()
             )
         )
-    with _step("thread roots"):
-        _set_roots(con, pl.concat(links, how="vertical_relaxed"))
-    con.sql("DROP TABLE _touched")
     return moved
 
 
@@ -416,7 +457,9 @@ def _resources(con: duckdb.DuckDBPyConnection, resources: pl.DataFrame, audit_ke
     return res.select("resource_nk", "RESOURCE_KEY")
 
 
-def _write_facts(con: duckdb.DuckDBPyConnection, facts: FactFrames, audit_key: int) -> dict[str, int]:
+def _write_facts(
+    con: duckdb.DuckDBPyConnection, facts: FactFrames, audit_key: int, stage: _FactStage
+) -> dict[str, int]:
     if facts.interactions.height == 0:
         return dict.fromkeys(FACT_TABLES, 0)
     res_keys = _resources(con, facts.resources, audit_key)
@@ -528,9 +571,9 @@ def _write_facts(con: duckdb.DuckDBPyConnection, facts: FactFrames, audit_key: i
         .with_columns(END_DATE_TIME_KEY=_dt_key("END_TS"))
     )
     ids = ixns["INTERACTION_ID"].filter(ixns["INTERACTION_ID"] < first_new_ixn)  # new ids have no rows yet
-    _replace(con, "INTERACTION_FACT", ixn_out, ids)
-    _replace(con, "INTERACTION_RESOURCE_FACT", irf_out, ids)
-    _replace(con, "MEDIATION_SEGMENT_FACT", msf_out, ids)
+    stage.replace(con, "INTERACTION_FACT", ixn_out, ids)
+    stage.replace(con, "INTERACTION_RESOURCE_FACT", irf_out, ids)
+    stage.replace(con, "MEDIATION_SEGMENT_FACT", msf_out, ids)
     keys = pl.concat(
         [
             f.select(k).to_series().rename("k")
