@@ -125,7 +125,7 @@ def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-@pytest.mark.parametrize("stage", ["load", "publish"])
+@pytest.mark.parametrize("stage", ["staged-facts", "load", "publish"])
 def test_kill_mid_run_leaves_mart_and_serving_file_as_they_were(tmp_path: Path, stage: str) -> None:
     db = tmp_path / "mart.duckdb"
     assert run_cli("--events", str(EXAMPLE), "--db", str(db)) == 0
@@ -146,7 +146,9 @@ def test_kill_mid_run_leaves_mart_and_serving_file_as_they_were(tmp_path: Path, 
         real_replace = os.replace
         def block_serving_rename(src, dst):  # os.replace also renames staged files: block only the publish
             return block() if str(dst).endswith(".serving.duckdb") else real_replace(src, dst)
-        if {stage!r} == "load":
+        if {stage!r} == "staged-facts":  # slices derived and staged beside the mart, not yet inserted
+            mart._FactStage.insert = block
+        elif {stage!r} == "load":  # everything written, not yet committed
             mart._audit = block
         else:
             serving.os.replace = block_serving_rename
@@ -161,7 +163,9 @@ def test_kill_mid_run_leaves_mart_and_serving_file_as_they_were(tmp_path: Path, 
     assert marker.exists(), "the run never reached the blocking point"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    if stage == "load":  # killed inside the transaction: nothing of the run is visible
+    if stage == "staged-facts":
+        assert list(tmp_path.glob(".mart.duckdb.facts-*")), "the kill left staged facts behind"
+    if stage != "publish":  # killed inside the transaction: nothing of the run is visible
         for table, before in facts_before.items():
             assert query(db, f"SELECT * FROM {table} ORDER BY ALL").equals(before), table
     else:  # killed after COMMIT, before the rename: the mart has the run, BI still sees the previous copy
@@ -173,3 +177,4 @@ def test_kill_mid_run_leaves_mart_and_serving_file_as_they_were(tmp_path: Path, 
     assert query(db, "SELECT count(*) AS n FROM INTERACTION_FACT")["n"][0] == 4
     assert query(serving, "SELECT count(*) AS n FROM INTERACTION_FACT")["n"][0] == 4
     assert not list(tmp_path.glob(".*.tmp"))
+    assert not list(tmp_path.glob(".mart.duckdb.facts-*"))  # what the killed load staged is gone too

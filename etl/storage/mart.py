@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -292,7 +293,7 @@ def _rederive_touched(
     slices = max(1, -(-total // runtime().derive_batch_events))
     links: list[pl.DataFrame] = []
     result.rows = dict.fromkeys(FACT_TABLES, 0)
-    with tempfile.TemporaryDirectory(prefix=".gim-facts-", dir=_database_dir(con)) as tmp:
+    with _fact_stage_dir(con) as tmp:
         stage = _FactStage(Path(tmp))
         moved = _derive_slices(con, result, options, derive, late_window_s, run_id, slices, stage, links)
         with _step("insert staged facts"):
@@ -303,10 +304,17 @@ def _rederive_touched(
     return moved
 
 
-def _database_dir(con: duckdb.DuckDBPyConnection) -> str | None:
-    """The mart file's directory (staged facts stay on its disk), or None for an in-memory database."""
+def _fact_stage_dir(con: duckdb.DuckDBPyConnection) -> tempfile.TemporaryDirectory[str]:
+    """A temporary directory beside the mart file (staged facts stay on its disk), after deleting the ones a
+    killed load of this mart left behind: this connection holds the mart's only write lock, so none is in use."""
     path = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()
-    return str(Path(path[0][0]).parent) if path and path[0][0] else None
+    if not (path and path[0][0]):  # an in-memory database
+        return tempfile.TemporaryDirectory(prefix=".gim-facts-")
+    mart_file = Path(path[0][0])
+    prefix = f".{mart_file.name}.facts-"
+    for stale in mart_file.parent.glob(f"{prefix}*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    return tempfile.TemporaryDirectory(prefix=prefix, dir=mart_file.parent)
 
 
 def _derive_slices(
