@@ -44,8 +44,17 @@ def size_config(label: str):  # noqa: ANN201
         days, ipd = round(millions), INTERACTIONS_PER_DAY
     else:  # small sizes: one day with fewer interactions
         days, ipd = 1, max(1, round(INTERACTIONS_PER_DAY * millions))
-    return GeneratorConfig(start_date="2026-03-02", days=days, interactions_per_day=ipd, agents=400, queues=20,
-                           vqs=40, seed=7, files=max(4, 4 * days), fmt="ndjson")
+    return GeneratorConfig(
+        start_date="2026-03-02",
+        days=days,
+        interactions_per_day=ipd,
+        agents=400,
+        queues=20,
+        vqs=40,
+        seed=7,
+        files=max(4, 4 * days),
+        fmt="ndjson",
+    )
 
 
 def ensure_data(label: str, data_dir: Path) -> tuple[list[str], dict]:
@@ -65,8 +74,12 @@ def ensure_data(label: str, data_dir: Path) -> tuple[list[str], dict]:
         old.unlink()
     t0 = time.perf_counter()
     paths = write_files(cfg, out)
-    info = {"config": want, "files": [str(p) for p in paths], "generate_s": round(time.perf_counter() - t0, 2),
-            "bytes": sum(p.stat().st_size for p in paths)}
+    info = {
+        "config": want,
+        "files": [str(p) for p in paths],
+        "generate_s": round(time.perf_counter() - t0, 2),
+        "bytes": sum(p.stat().st_size for p in paths),
+    }
     marker.write_text(json.dumps(info, indent=1))
     return info["files"], info
 
@@ -162,8 +175,14 @@ def run_pipeline_child(files: list[str], work: Path, max_rss_gib: float) -> dict
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("DAGSTER_HOME", None)  # an ephemeral instance, as `gim-etl run` without DAGSTER_HOME
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-c", _CHILD.format(root=str(ROOT)), json.dumps(files), str(db)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=work)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _CHILD.format(root=str(ROOT)), json.dumps(files), str(db)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=work,
+    )
     peak = 0
     stop = threading.Event()
 
@@ -184,11 +203,17 @@ def run_pipeline_child(files: list[str], work: Path, max_rss_gib: float) -> dict
     elapsed = time.perf_counter() - t0
     lines = [line for line in out.splitlines() if line.startswith("RESULT ")]
     if peak > max_rss_gib * 2**30:
-        return {"failed": f"killed: process tree RSS above {max_rss_gib} GiB after {elapsed:.0f} s",
-                "tree_peak_rss_mib": peak / 2**20, "process_s": elapsed}
+        return {
+            "failed": f"killed: process tree RSS above {max_rss_gib} GiB after {elapsed:.0f} s",
+            "tree_peak_rss_mib": peak / 2**20,
+            "process_s": elapsed,
+        }
     if proc.returncode != 0 or not lines:
-        return {"failed": f"pipeline child failed ({proc.returncode}): {err[-2000:]}",
-                "tree_peak_rss_mib": peak / 2**20, "process_s": elapsed}
+        return {
+            "failed": f"pipeline child failed ({proc.returncode}): {err[-2000:]}",
+            "tree_peak_rss_mib": peak / 2**20,
+            "process_s": elapsed,
+        }
     res = json.loads(lines[-1][7:])
     res["process_s"] = elapsed
     res["tree_peak_rss_mib"] = peak / 2**20
@@ -210,8 +235,13 @@ def main(argv: list[str] | None = None) -> int:
     import polars
 
     report: dict = {
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
-                    "duckdb": duckdb.__version__, "polars": polars.__version__},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "duckdb": duckdb.__version__,
+            "polars": polars.__version__,
+        },
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "loadavg": Path("/proc/loadavg").read_text().split()[0] if Path("/proc/loadavg").exists() else "?",
         "sizes": {},
@@ -220,8 +250,10 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     for label in sizes:
         files, gen = ensure_data(label, args.data_dir)
-        print(f"[{label}] {len(files)} files, {gen['bytes'] / 2**20:.0f} MiB (generated in {gen['generate_s']} s)",
-              flush=True)
+        print(
+            f"[{label}] {len(files)} files, {gen['bytes'] / 2**20:.0f} MiB (generated in {gen['generate_s']} s)",
+            flush=True,
+        )
         scans, runs = [], []
         for _ in range(args.repeat):
             scan_s, n = bare_scan(files)
@@ -230,31 +262,51 @@ def main(argv: list[str] | None = None) -> int:
             run = run_pipeline_child(files, work, args.max_rss_gib)
             if "failed" in run:
                 print(f"[{label}] pipeline FAILED: {run['failed']}", flush=True)
-                report["sizes"][label] = {"events": n, "files": len(files), "input_mib": gen["bytes"] / 2**20,
-                                          "bare_scan_s": scan_s, **run}
+                report["sizes"][label] = {
+                    "events": n,
+                    "files": len(files),
+                    "input_mib": gen["bytes"] / 2**20,
+                    "bare_scan_s": scan_s,
+                    **run,
+                }
                 break
             runs.append(run)
-            print(f"[{label}] pipeline: {run['pipeline_s']:.1f} s, phases {run['phases_s']}, "
-                  f"tree peak RSS {run['tree_peak_rss_mib']:.0f} MiB, audit {run['audit']}", flush=True)
+            print(
+                f"[{label}] pipeline: {run['pipeline_s']:.1f} s, phases {run['phases_s']}, "
+                f"tree peak RSS {run['tree_peak_rss_mib']:.0f} MiB, audit {run['audit']}",
+                flush=True,
+            )
         if not runs:
             continue
         best = min(runs, key=lambda r: r["pipeline_s"])
         scan = min(scans)
         report["sizes"][label] = {
-            "events": n, "files": len(files), "input_mib": gen["bytes"] / 2**20, "generate_s": gen["generate_s"],
-            "bare_scan_s": scan, "scan_events_per_s": n / scan,
-            "pipeline_s": best["pipeline_s"], "pipeline_events_per_s": n / best["pipeline_s"],
+            "events": n,
+            "files": len(files),
+            "input_mib": gen["bytes"] / 2**20,
+            "generate_s": gen["generate_s"],
+            "bare_scan_s": scan,
+            "scan_events_per_s": n / scan,
+            "pipeline_s": best["pipeline_s"],
+            "pipeline_events_per_s": n / best["pipeline_s"],
             "pipeline_over_scan": best["pipeline_s"] / scan,
-            "phases_s": best["phases_s"], "peak_rss_mib": best["tree_peak_rss_mib"], "cpu_s": best["cpu_s"],
-            "self_maxrss_mib": best["self_maxrss_mib"], "children_maxrss_mib": best["children_maxrss_mib"],
-            "audit": best["audit"], "success": best["success"], "all_pipeline_s": [r["pipeline_s"] for r in runs],
+            "phases_s": best["phases_s"],
+            "peak_rss_mib": best["tree_peak_rss_mib"],
+            "cpu_s": best["cpu_s"],
+            "self_maxrss_mib": best["self_maxrss_mib"],
+            "children_maxrss_mib": best["children_maxrss_mib"],
+            "audit": best["audit"],
+            "success": best["success"],
+            "all_pipeline_s": [r["pipeline_s"] for r in runs],
             "all_scan_s": scans,
         }
     done = {k: v for k, v in report["sizes"].items() if "pipeline_s" in v}
     if len(done) >= 2:
         small, large = min(done, key=lambda k: done[k]["events"]), max(done, key=lambda k: done[k]["events"])
         report["scaling"] = {
-            "small": small, "large": large, "events_ratio": done[large]["events"] / done[small]["events"],
+            "small": small,
+            "large": large,
+            "events_ratio": done[large]["events"] / done[small]["events"],
             "time_ratio": done[large]["pipeline_s"] / done[small]["pipeline_s"],
         }
     report["rusage_children_maxrss_mib"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
@@ -268,17 +320,21 @@ def main(argv: list[str] | None = None) -> int:
 def _markdown(report: dict) -> str:
     m = report["machine"]
     lines = [
-        f"# gim-etl benchmark ({report['started']})", "",
+        f"# gim-etl benchmark ({report['started']})",
+        "",
         f"{m['cpus']} CPUs (load average {report['loadavg']} at the start), {m['platform']}, "
-        f"Python {m['python']}, DuckDB {m['duckdb']}, Polars {m['polars']}", "",
+        f"Python {m['python']}, DuckDB {m['duckdb']}, Polars {m['polars']}",
+        "",
         "| size | events | input MiB | bare scan s | pipeline s | events/s | pipeline/scan | peak RSS MiB "
         "| ingest s | derive s | mart load s (incl. derive) | serving publish s | CPU s |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for label, r in report["sizes"].items():
         if "failed" in r:
-            lines.append(f"| {label} | {r['events']:,} | {r['input_mib']:.0f} | {r['bare_scan_s']:.2f} | "
-                         f"FAILED: {r['failed'][:200]} | | | {r['tree_peak_rss_mib']:.0f} | | | | | |")
+            lines.append(
+                f"| {label} | {r['events']:,} | {r['input_mib']:.0f} | {r['bare_scan_s']:.2f} | "
+                f"FAILED: {r['failed'][:200]} | | | {r['tree_peak_rss_mib']:.0f} | | | | | |"
+            )
             continue
         ph = r["phases_s"]
         lines.append(
@@ -289,8 +345,10 @@ def _markdown(report: dict) -> str:
         )
     if "scaling" in report:
         s = report["scaling"]
-        lines += ["", f"{s['large']}/{s['small']}: {s['events_ratio']:.1f}x the events in "
-                      f"{s['time_ratio']:.2f}x the time."]
+        lines += [
+            "",
+            f"{s['large']}/{s['small']}: {s['events_ratio']:.1f}x the events in {s['time_ratio']:.2f}x the time.",
+        ]
     return "\n".join(lines) + "\n"
 
 

@@ -32,5 +32,7 @@ else:
     prof = cProfile.Profile()
     facts = prof.runcall(derive_facts, events, GimOptions())
     pstats.Stats(prof).sort_stats("tottime").print_stats(25)
-print(f"derive {time.perf_counter() - t0:.1f} s; ixn {facts.interactions.height} irf {facts.irfs.height} "
-      f"msf {facts.msfs.height}; peak rss {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+print(
+    f"derive {time.perf_counter() - t0:.1f} s; ixn {facts.interactions.height} irf {facts.irfs.height} "
+    f"msf {facts.msfs.height}; peak rss {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB"
+)

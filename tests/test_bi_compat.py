@@ -22,7 +22,6 @@ SQL_DIR = FIXTURES / "gim_sql"
 DEFAULT_SETTING = "hold=0,ixnq=0,wb=0"
 
 
-
 def _golden(kind: str) -> list[dict[str, str]]:
     rows: list[dict[str, str]] = []
     for path in sorted((FIXTURES / "flows").glob(f"*/{DEFAULT_SETTING}/expected_{kind}.csv")):
@@ -41,8 +40,10 @@ def _run(db: Path, name: str) -> list[dict]:
         df = run_gim_sql(con, (SQL_DIR / name).read_text(), dialect_of(name))
     finally:
         con.close()
-    return [{k.upper(): (int(v) if hasattr(v, "as_integer_ratio") and float(v).is_integer() else v)
-             for k, v in row.items()} for row in df.to_dicts()]
+    return [
+        {k.upper(): (int(v) if hasattr(v, "as_integer_ratio") and float(v).is_integer() else v) for k, v in row.items()}
+        for row in df.to_dicts()
+    ]
 
 
 def _agent(row: dict[str, str]) -> bool:
@@ -51,8 +52,10 @@ def _agent(row: dict[str, str]) -> bool:
 
 def expect_irf_descriptor_mix() -> list[dict]:
     c = Counter((r["RESOURCE_ROLE"], r["TECHNICAL_RESULT"], r["RESULT_REASON"]) for r in _golden("irf"))
-    return [{"RESOURCE_ROLE": a, "TECHNICAL_RESULT": b, "RESULT_REASON": d, "IRF_COUNT": n}
-            for (a, b, d), n in sorted(c.items())]
+    return [
+        {"RESOURCE_ROLE": a, "TECHNICAL_RESULT": b, "RESULT_REASON": d, "IRF_COUNT": n}
+        for (a, b, d), n in sorted(c.items())
+    ]
 
 
 def expect_agent_handle_by_hour() -> list[dict]:
@@ -63,8 +66,10 @@ def expect_agent_handle_by_hour() -> list[dict]:
         a[1] += int(r["TALK_DURATION"]) + int(r["HOLD_DURATION"])  # e-mail flows have no after-call work
         a[2] += int(r["TALK_DURATION"])
         a[3] += int(r["HOLD_DURATION"])
-    return [{"HOUR": h, "AGENT": g, "HANDLED": v[0], "HANDLE_TIME": v[1], "TALK_TIME": v[2], "HOLD_TIME": v[3]}
-            for (h, g), v in sorted(acc.items())]
+    return [
+        {"HOUR": h, "AGENT": g, "HANDLED": v[0], "HANDLE_TIME": v[1], "TALK_TIME": v[2], "HOLD_TIME": v[3]}
+        for (h, g), v in sorted(acc.items())
+    ]
 
 
 def expect_agent_mediation() -> list[dict]:
@@ -72,22 +77,31 @@ def expect_agent_mediation() -> list[dict]:
     for r in filter(_agent, _golden("irf")):
         acc[r["RESOURCE"]][0] += 1
         acc[r["RESOURCE"]][1] += int(r["MEDIATION_DURATION"])
-    return [{"AGENT": g, "IRFS": n, "MEDIATION_TIME": m, "AVG_MEDIATION_TIME": pytest.approx(m / n)}
-            for g, (n, m) in sorted(acc.items())]
+    return [
+        {"AGENT": g, "IRFS": n, "MEDIATION_TIME": m, "AVG_MEDIATION_TIME": pytest.approx(m / n)}
+        for g, (n, m) in sorted(acc.items())
+    ]
 
 
 def expect_routed_completed() -> list[dict]:
-    rows = [r for r in filter(_agent, _golden("irf"))
-            if (r["RESOURCE_ROLE"], r["TECHNICAL_RESULT"]) == ("RoutedTo", "Completed") and r["IXN"].endswith(":IN")]
+    rows = [
+        r
+        for r in filter(_agent, _golden("irf"))
+        if (r["RESOURCE_ROLE"], r["TECHNICAL_RESULT"]) == ("RoutedTo", "Completed") and r["IXN"].endswith(":IN")
+    ]
     # By hand: of the 16 inbound e-mails of the documented flows, 9 are routed to an agent who completes them.
     assert len(rows) == 9
     return [{"ROUTED_COMPLETED": 9, "HANDLED": 9, "TALK_TIME": sum(int(r["TALK_DURATION"]) for r in rows)}]
 
 
 def expect_replies_sent() -> list[dict]:
-    sent = Counter(r["RESOURCE"] for r in _golden("irf")
-                   if r["RESOURCE_ROLE"] == "Initiated" and r["TECHNICAL_RESULT"] == "Completed"
-                   and r["IXN"].rsplit(":", 1)[1].startswith("OUT"))  # :OUT, :OUTA, :OUTB are the OutboundReply ixns
+    sent = Counter(
+        r["RESOURCE"]
+        for r in _golden("irf")
+        if r["RESOURCE_ROLE"] == "Initiated"
+        and r["TECHNICAL_RESULT"] == "Completed"
+        and r["IXN"].rsplit(":", 1)[1].startswith("OUT")
+    )  # :OUT, :OUTA, :OUTB are the OutboundReply ixns
     # By hand: agent2 sends the reply in direct_transfer and transfer_through_queue; agent1 in six other flows.
     assert sent == {"agent1": 6, "agent2": 2}
     return [{"AGENT": a, "REPLIES_SENT": n, "REPLIES_STOPPED": 0} for a, n in sorted(sent.items())]
@@ -103,8 +117,10 @@ def expect_msf_result_mix() -> list[dict]:
         a = acc[(r["RESOURCE_SUBTYPE"], r["TECHNICAL_RESULT"], _hour(r["START_TS"]))]
         a[0] += 1
         a[1] += int(r["MEDIATION_DURATION"])
-    return [{"QUEUE_TYPE": q, "TECHNICAL_RESULT": t, "ENTRY_HOUR": h, "SEGMENTS": n, "MEDIATION_TIME": m}
-            for (q, t, h), (n, m) in sorted(acc.items())]
+    return [
+        {"QUEUE_TYPE": q, "TECHNICAL_RESULT": t, "ENTRY_HOUR": h, "SEGMENTS": n, "MEDIATION_TIME": m}
+        for (q, t, h), (n, m) in sorted(acc.items())
+    ]
 
 
 def expect_queue_mediation() -> list[dict]:
@@ -116,13 +132,28 @@ def expect_queue_mediation() -> list[dict]:
         a[2] += r["TECHNICAL_RESULT"] == "Cleared"
         a[3] += "Abandoned" in r["TECHNICAL_RESULT"]
         a[4] += int(r["MEDIATION_DURATION"])
-    return [{"QUEUE": q, "ENTERED": v[0], "ACCEPTED": v[1], "CLEARED": v[2], "ABANDONED": v[3], "MEDIATION_TIME": v[4],
-             "AVG_MEDIATION_TIME": pytest.approx(round(v[4] / v[0], 1))} for q, v in sorted(acc.items())]
+    return [
+        {
+            "QUEUE": q,
+            "ENTERED": v[0],
+            "ACCEPTED": v[1],
+            "CLEARED": v[2],
+            "ABANDONED": v[3],
+            "MEDIATION_TIME": v[4],
+            "AVG_MEDIATION_TIME": pytest.approx(round(v[4] / v[0], 1)),
+        }
+        for q, v in sorted(acc.items())
+    ]
 
 
-_SUBTYPE_OF_SUFFIX = {"IN": ("Inbound", "InboundNew"), "CON": ("Internal", "InternalCollaborationInvite"),
-                      "CREP": ("Internal", "InternalCollaborationReply"), "AR": ("Outbound", "OutboundAutoResponse"),
-                      "NEW": ("Outbound", "OutboundNew"), "OUT": ("Outbound", "OutboundReply")}
+_SUBTYPE_OF_SUFFIX = {
+    "IN": ("Inbound", "InboundNew"),
+    "CON": ("Internal", "InternalCollaborationInvite"),
+    "CREP": ("Internal", "InternalCollaborationReply"),
+    "AR": ("Outbound", "OutboundAutoResponse"),
+    "NEW": ("Outbound", "OutboundNew"),
+    "OUT": ("Outbound", "OutboundReply"),
+}
 
 
 def expect_interactions_by_subtype() -> list[dict]:
@@ -130,9 +161,14 @@ def expect_interactions_by_subtype() -> list[dict]:
     c = Counter(_SUBTYPE_OF_SUFFIX["OUT" if s.startswith("OUT") else s] for s in (i.rsplit(":", 1)[1] for i in ixns))
     # By hand from the 17 documented flows: 16 inbound e-mails with a resource fact (autoresponse's is the
     # strategy's), 13 outbound replies, 3 consult invitations, 2 consult replies, 1 new outbound, 1 auto-response.
-    assert c == {("Inbound", "InboundNew"): 16, ("Outbound", "OutboundReply"): 13,
-                 ("Internal", "InternalCollaborationInvite"): 3, ("Internal", "InternalCollaborationReply"): 2,
-                 ("Outbound", "OutboundNew"): 1, ("Outbound", "OutboundAutoResponse"): 1}
+    assert c == {
+        ("Inbound", "InboundNew"): 16,
+        ("Outbound", "OutboundReply"): 13,
+        ("Internal", "InternalCollaborationInvite"): 3,
+        ("Internal", "InternalCollaborationReply"): 2,
+        ("Outbound", "OutboundNew"): 1,
+        ("Outbound", "OutboundAutoResponse"): 1,
+    }
     return [{"INTERACTION_TYPE": t, "INTERACTION_SUBTYPE": s, "INTERACTIONS": n} for (t, s), n in sorted(c.items())]
 
 
@@ -176,21 +212,43 @@ def test_the_suite_as_a_whole_joins_every_gim_table_asked_for() -> None:
     for name in EXPECTED:
         for tree in parse_gim_sql((SQL_DIR / name).read_text(), dialect_of(name)):
             tables |= {t.name.upper() for t in tree.find_all(exp.Table)}
-    assert {"INTERACTION_RESOURCE_FACT", "MEDIATION_SEGMENT_FACT", "TECHNICAL_DESCRIPTOR", "RESOURCE_", "DATE_TIME",
-            "MEDIA_TYPE", "INTERACTION_TYPE"} <= tables
+    assert {
+        "INTERACTION_RESOURCE_FACT",
+        "MEDIATION_SEGMENT_FACT",
+        "TECHNICAL_DESCRIPTOR",
+        "RESOURCE_",
+        "DATE_TIME",
+        "MEDIA_TYPE",
+        "INTERACTION_TYPE",
+    } <= tables
 
 
-@pytest.mark.parametrize(("sql", "dialect", "expected"), [
-    ("SELECT TOP 3 [RESOURCE_NAME] FROM [INFOMART].[dbo].[RESOURCE_] WITH (NOLOCK)", "tsql",
-     'SELECT "RESOURCE_NAME" FROM "RESOURCE_" LIMIT 3'),
-    ("SELECT r.RESOURCE_NAME FROM INFOMART.dbo.RESOURCE_ r WHERE r.RESOURCE_NAME <> 'INFOMART.dbo.RESOURCE_'", "tsql",
-     "SELECT r.RESOURCE_NAME FROM RESOURCE_ AS r WHERE r.RESOURCE_NAME <> 'INFOMART.dbo.RESOURCE_'"),
-    ("SELECT NVL(RESOURCE_NAME, '-') FROM GIM.RESOURCE_", "oracle",
-     "SELECT COALESCE(RESOURCE_NAME, '-') FROM RESOURCE_"),
-    ('SELECT count(*)::int FROM "gim"."resource_"', "postgres", 'SELECT CAST(COUNT(*) AS INT) FROM "resource_"'),
-    ("SELECT CAST(TALK_DURATION AS FLOAT) FROM dbo.INTERACTION_RESOURCE_FACT", "tsql",
-     "SELECT CAST(TALK_DURATION AS DOUBLE) FROM INTERACTION_RESOURCE_FACT"),
-])
+@pytest.mark.parametrize(
+    ("sql", "dialect", "expected"),
+    [
+        (
+            "SELECT TOP 3 [RESOURCE_NAME] FROM [INFOMART].[dbo].[RESOURCE_] WITH (NOLOCK)",
+            "tsql",
+            'SELECT "RESOURCE_NAME" FROM "RESOURCE_" LIMIT 3',
+        ),
+        (
+            "SELECT r.RESOURCE_NAME FROM INFOMART.dbo.RESOURCE_ r WHERE r.RESOURCE_NAME <> 'INFOMART.dbo.RESOURCE_'",
+            "tsql",
+            "SELECT r.RESOURCE_NAME FROM RESOURCE_ AS r WHERE r.RESOURCE_NAME <> 'INFOMART.dbo.RESOURCE_'",
+        ),
+        (
+            "SELECT NVL(RESOURCE_NAME, '-') FROM GIM.RESOURCE_",
+            "oracle",
+            "SELECT COALESCE(RESOURCE_NAME, '-') FROM RESOURCE_",
+        ),
+        ('SELECT count(*)::int FROM "gim"."resource_"', "postgres", 'SELECT CAST(COUNT(*) AS INT) FROM "resource_"'),
+        (
+            "SELECT CAST(TALK_DURATION AS FLOAT) FROM dbo.INTERACTION_RESOURCE_FACT",
+            "tsql",
+            "SELECT CAST(TALK_DURATION AS DOUBLE) FROM INTERACTION_RESOURCE_FACT",
+        ),
+    ],
+)
 def test_transpile_strips_prefixes_on_the_ast_only(sql: str, dialect: str, expected: str) -> None:
     assert transpile_gim_sql(sql, dialect) == expected
 

@@ -49,8 +49,8 @@ def read_png(path: Path) -> tuple[int, int, int, list[bytes]]:
     assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
     pos, idat, header = 8, [], None
     while pos < len(data):
-        (length,) = struct.unpack(">I", data[pos:pos + 4])
-        kind, body = data[pos + 4:pos + 8], data[pos + 8:pos + 8 + length]
+        (length,) = struct.unpack(">I", data[pos : pos + 4])
+        kind, body = data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + length]
         pos += 12 + length
         if kind == b"IHDR":
             header = struct.unpack(">IIBBBBB", body)
@@ -66,7 +66,7 @@ def read_png(path: Path) -> tuple[int, int, int, list[bytes]]:
     rows, prev = [], bytearray(stride)
     for y in range(h):
         start = y * (stride + 1)
-        f, line = raw[start], bytearray(raw[start + 1:start + 1 + stride])
+        f, line = raw[start], bytearray(raw[start + 1 : start + 1 + stride])
         if f == 1:
             for i in range(bpp, stride):
                 line[i] = (line[i] + line[i - bpp]) & 255
@@ -125,10 +125,21 @@ def test_charts_are_drawn_in_headless_chromium(report: Path, tmp_path: Path) -> 
             pytest.fail("chromium is required in CI (.ci/run installs Debian's chromium)")
         pytest.skip("chromium not installed")
     png = tmp_path / "report.png"
-    cmd = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-           "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars",
-           f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={png}", f"--window-size={WINDOW[0]},{WINDOW[1]}",
-           report.resolve().as_uri()]
+    cmd = [
+        chromium,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--hide-scrollbars",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        f"--screenshot={png}",
+        f"--window-size={WINDOW[0]},{WINDOW[1]}",
+        report.resolve().as_uri(),
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=180, check=False)
     assert png.exists(), f"no screenshot; chromium said:\n{proc.stderr[-2000:]}"
     w, h, bpp, rows = read_png(png)
@@ -153,13 +164,17 @@ def test_charts_are_drawn_in_headless_chromium(report: Path, tmp_path: Path) -> 
         for other in COLORS[chart][1:]:
             assert found[_rgb(other)][0] >= 20, f"chart {chart}: series colour {other} not drawn"
         # the chart region (the bounding box of its bars) is not blank: a fair share of it is ink, not background
-        ink = sum(1 for y in range(y0, y1 + 1) for x in range(x0 * bpp, (x1 + 1) * bpp, bpp)
-                  if rows[y][x:x + 3] != b"\xff\xff\xff")
+        ink = sum(
+            1
+            for y in range(y0, y1 + 1)
+            for x in range(x0 * bpp, (x1 + 1) * bpp, bpp)
+            if rows[y][x : x + 3] != b"\xff\xff\xff"
+        )
         area = (x1 - x0 + 1) * (y1 - y0 + 1)
         assert ink / area > 0.1, f"chart {chart}: region {x0},{y0}-{x1},{y1} is {ink / area:.0%} ink"
         regions[chart] = (x0, y0, x1, y1)
     # four distinct regions: no two charts' bars overlap
     boxes = list(regions.values())
     for i, a in enumerate(boxes):
-        for b in boxes[i + 1:]:
+        for b in boxes[i + 1 :]:
             assert a[2] < b[0] or b[2] < a[0] or a[3] < b[1] or b[3] < a[1], (a, b)

@@ -74,11 +74,14 @@ def test_agent_day_matches_the_golden_irfs(flows_db: Path) -> None:
         e["ACCEPTED"] += offered and handled
         e["HANDLED"] += handled
         e["REJECTED"] += r["TECHNICAL_RESULT"] in ("Redirected", "Abandoned") and r["RESULT_REASON"] in (
-            "Revoked", "Rejected")
+            "Revoked",
+            "Rejected",
+        )
         e["TRANSFERRED"] += r["TECHNICAL_RESULT"] == "Transferred" and handled
         e["COMPLETED"] += r["TECHNICAL_RESULT"] == "Completed"
         e["REPLIES"] += (r["RESOURCE_ROLE"], r["TECHNICAL_RESULT"]) == ("Initiated", "Completed") and r["IXN"].rsplit(
-            ":", 1)[1].startswith("OUT")
+            ":", 1
+        )[1].startswith("OUT")
         e["ACTIVE"] += int(r["ACTIVE_FLAG"])
         e["TALK_TIME"] += int(r["TALK_DURATION"])
         e["HOLD_TIME"] += int(r["HOLD_DURATION"])
@@ -119,8 +122,11 @@ def test_queue_day_matches_the_golden_msfs(flows_db: Path) -> None:
 
 @pytest.mark.parametrize("family", ["AGENT", "QUEUE"])
 def test_subhr_hour_and_day_add_up_to_the_same_totals(flows_db: Path, family: str) -> None:
-    measures = ["OFFERED", "ACCEPTED", "REPLIES", "HANDLE_TIME", "MEDIATION_TIME"] if family == "AGENT" else [
-        "ENTERED", "ACCEPTED", "CLEARED", "MEDIATION_TIME"]
+    measures = (
+        ["OFFERED", "ACCEPTED", "REPLIES", "HANDLE_TIME", "MEDIATION_TIME"]
+        if family == "AGENT"
+        else ["ENTERED", "ACCEPTED", "CLEARED", "MEDIATION_TIME"]
+    )
     sums = ", ".join(f"SUM({m})::BIGINT AS {m}" for m in measures)
     totals = [query(flows_db, f"SELECT {sums} FROM AG2_{family}_{g}").to_dicts()[0] for g in ("SUBHR", "HOUR", "DAY")]
     assert totals[0] == totals[1] == totals[2]
@@ -136,9 +142,13 @@ def test_serving_copy_recreates_views_that_read_views(flows_db: Path, tmp_path: 
     served = publish(flows_db, tmp_path / "serving.duckdb")
     con = duckdb.connect(str(served), read_only=True)
     try:
-        assert con.sql("SELECT SUM(OFFERED)::BIGINT FROM AG2_AGENT_HOUR").fetchall() == con.sql(
-            "SELECT SUM(OFFERED)::BIGINT FROM AG2_AGENT_IRF").fetchall()
-        assert con.sql("SELECT SUM(ENTERED)::BIGINT FROM AG2_QUEUE_DAY").fetchall() == con.sql(
-            "SELECT count(*) FROM AG2_QUEUE_MSF").fetchall()
+        assert (
+            con.sql("SELECT SUM(OFFERED)::BIGINT FROM AG2_AGENT_HOUR").fetchall()
+            == con.sql("SELECT SUM(OFFERED)::BIGINT FROM AG2_AGENT_IRF").fetchall()
+        )
+        assert (
+            con.sql("SELECT SUM(ENTERED)::BIGINT FROM AG2_QUEUE_DAY").fetchall()
+            == con.sql("SELECT count(*) FROM AG2_QUEUE_MSF").fetchall()
+        )
     finally:
         con.close()

@@ -35,9 +35,7 @@ ALLOWED_TYPES: dict[str, re.Pattern[str]] = {
     "postgres": re.compile(r"INT|BIGINT|SMALLINT|BOOLEAN|TIMESTAMP|TEXT|VARCHAR\(\d+\)|DECIMAL\(\d+, \d+\)"),
     "oracle": re.compile(r"NUMBER\((1|5|10|19)\)|NUMBER\(\d+, \d+\)|TIMESTAMP|CLOB|VARCHAR2\(\d+\)"),
     "tsql": re.compile(r"INTEGER|BIGINT|SMALLINT|BIT|DATETIME2|NVARCHAR\((\d+|MAX)\)|NUMERIC\(\d+, \d+\)"),
-    "snowflake": re.compile(
-        r"INT|BIGINT|SMALLINT|BOOLEAN|TIMESTAMPNTZ|VARCHAR|VARCHAR\(\d+\)|DECIMAL\(\d+, \d+\)"
-    ),
+    "snowflake": re.compile(r"INT|BIGINT|SMALLINT|BOOLEAN|TIMESTAMPNTZ|VARCHAR|VARCHAR\(\d+\)|DECIMAL\(\d+, \d+\)"),
 }
 
 #: Identifiers that must be quoted because the dialect reserves them (Oracle reserves RAW).
@@ -209,8 +207,7 @@ def test_duckdb_ddl_creates_every_table_and_column() -> None:
     pks = {
         t: tuple(cols)
         for t, cols in con.execute(
-            "SELECT table_name, constraint_column_names FROM duckdb_constraints() "
-            "WHERE constraint_type = 'PRIMARY KEY'"
+            "SELECT table_name, constraint_column_names FROM duckdb_constraints() WHERE constraint_type = 'PRIMARY KEY'"
         ).fetchall()
     }
     assert pks == {t.name: t.primary_key for t in SCHEMA.tables if t.primary_key}

@@ -28,7 +28,11 @@ def test_dagster_cli_validates_the_code_location(tmp_path: Path) -> None:
     env = {**os.environ, "DAGSTER_HOME": str(tmp_path)}
     proc = subprocess.run(
         [sys.executable, "-m", "dagster", "definitions", "validate", "-m", "etl.definitions"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 

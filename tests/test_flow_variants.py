@@ -22,8 +22,16 @@ def _variants(seed: int) -> tuple[list[dict], dict[str, tuple[str, Cast]]]:
     base = parse_iso("2026-05-04T08:00:00.000Z")
     for n, flow in enumerate(list(DOCUMENTED) * 2):
         a1, a2 = rng.sample(range(100), 2)
-        cast = Cast(p=f"v{n}-", a1=f"A{a1}", a2=f"B{a2}", s1=f"S{rng.randrange(5)}", s2=f"T{rng.randrange(5)}",
-                    iq1=f"IQ{rng.randrange(3)}", iq2=f"XQ{rng.randrange(3)}", t=rng.uniform(0.2, 5.0))
+        cast = Cast(
+            p=f"v{n}-",
+            a1=f"A{a1}",
+            a2=f"B{a2}",
+            s1=f"S{rng.randrange(5)}",
+            s2=f"T{rng.randrange(5)}",
+            iq1=f"IQ{rng.randrange(3)}",
+            iq2=f"XQ{rng.randrange(3)}",
+            t=rng.uniform(0.2, 5.0),
+        )
         sc = Scenario(start=iso(base + rng.randrange(3_600_000)), prefix=cast.p, seq=rng.random() < 0.5)
         DOCUMENTED[flow][0](sc, cast)
         events += sc.events
@@ -46,6 +54,7 @@ def test_variants_interleaved_over_files_give_documented_descriptors(tmp_path: P
         names = {v: k for k, v in cast_ids(cast).items()}
         got = Counter(
             (ixn.removeprefix(prefix), names[res], label(role, result, reason))
-            for ixn, res, role, result, reason in rows.rows() if ixn.startswith(prefix)
+            for ixn, res, role, result, reason in rows.rows()
+            if ixn.startswith(prefix)
         )
         assert got == Counter(expectation(flow, {}).irf), (flow, prefix)

@@ -34,9 +34,12 @@ def flows_mart(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
 def _documented_labels(irf: pl.DataFrame, flow: str) -> Counter:
     names = {v: k for k, v in cast_ids(Cast(p=f"{flow}:")).items()}
     return Counter(
-        (row["IXN"].removeprefix(f"{flow}:"), names.get(row["RESOURCE"], row["RESOURCE"]),
-         f"{row['RESOURCE_ROLE']}/{row['TECHNICAL_RESULT']}"
-         + ("" if row["RESULT_REASON"] == "Unspecified" else f" [{row['RESULT_REASON']}]"))
+        (
+            row["IXN"].removeprefix(f"{flow}:"),
+            names.get(row["RESOURCE"], row["RESOURCE"]),
+            f"{row['RESOURCE_ROLE']}/{row['TECHNICAL_RESULT']}"
+            + ("" if row["RESULT_REASON"] == "Unspecified" else f" [{row['RESULT_REASON']}]"),
+        )
         for row in irf.iter_rows(named=True)
     )
 
@@ -46,8 +49,9 @@ def test_flow_matches_documentation_and_golden_rows(flows_mart, flow: str) -> No
     options, con = flows_mart
     irf, msf = query_flow(con, f"{flow}:")
     # 1. The descriptors the documentation illustrates (they change only with populate-workbin-as-hold).
-    docs = [d for d in DOCUMENTED[flow][1]
-            if all(options.get(k) == v for k, v in d.when if k == "populate-workbin-as-hold")]
+    docs = [
+        d for d in DOCUMENTED[flow][1] if all(options.get(k) == v for k, v in d.when if k == "populate-workbin-as-hold")
+    ]
     hold_specific = [d for d in docs if any(k == "populate-workbin-as-hold" for k, _ in d.when)]
     doc = (hold_specific or docs)[0]
     assert _documented_labels(irf, flow) == Counter(doc.irf)
@@ -55,8 +59,10 @@ def test_flow_matches_documentation_and_golden_rows(flows_mart, flow: str) -> No
     exact = [d for d in DOCUMENTED[flow][1] if dict(d.when) == {k: v for k, v in options.items() if v}]
     if exact:
         qnames = {v: k for k, v in queue_names(Cast()).items()}
-        got = Counter((r["IXN"].removeprefix(f"{flow}:"), qnames.get(r["RESOURCE"], r["RESOURCE"]))
-                      for r in msf.iter_rows(named=True))
+        got = Counter(
+            (r["IXN"].removeprefix(f"{flow}:"), qnames.get(r["RESOURCE"], r["RESOURCE"]))
+            for r in msf.iter_rows(named=True)
+        )
         assert got == Counter(exact[0].msf)
     # 3. The reviewed golden rows: every metric and link.
     irf_path, msf_path = expected_paths(flow, options)

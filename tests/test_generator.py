@@ -80,8 +80,14 @@ def test_simulate_streams_in_time_order() -> None:
 
 
 def test_agents_queues_vqs_and_mix_are_configurable(tmp_path: Path) -> None:
-    cfg = GeneratorConfig(interactions_per_day=120, agents=7, queues=3, vqs=9, files=1,
-                          mix={"transfer_multiple_vqs": 1, "routed_and_replies": 1})
+    cfg = GeneratorConfig(
+        interactions_per_day=120,
+        agents=7,
+        queues=3,
+        vqs=9,
+        files=1,
+        mix={"transfer_multiple_vqs": 1, "routed_and_replies": 1},
+    )
     events = _lines(write_files(cfg, tmp_path))
     agents = {e[k]["id"] for e in events for k in ("actor", "party") if e.get(k, {}).get("type") == "Agent"}
     assert agents <= {f"agent{i:03d}" for i in range(7)} and len(agents) > 3
@@ -118,11 +124,37 @@ def test_generated_day_derives_without_rejections(tmp_path: Path) -> None:
 
 def test_cli_generate_options(tmp_path: Path) -> None:
     out = tmp_path / "gen"
-    assert main(["generate", "--out", str(out), "--days", "2", "--interactions-per-day", "30", "--vqs", "7",
-                 "--files", "2", "--format", "ndjson.gz", "--mix", "outbound_new=0", "--duplicate-rate", "0"]) == 0
+    assert (
+        main(
+            [
+                "generate",
+                "--out",
+                str(out),
+                "--days",
+                "2",
+                "--interactions-per-day",
+                "30",
+                "--vqs",
+                "7",
+                "--files",
+                "2",
+                "--format",
+                "ndjson.gz",
+                "--mix",
+                "outbound_new=0",
+                "--duplicate-rate",
+                "0",
+            ]
+        )
+        == 0
+    )
     events = _lines(sorted(out.iterdir()))
     assert len(events) == len({e["event_id"] for e in events})
-    assert not any(e["interaction_id"].endswith("-OUTB") and e["event"] == "EventInteractionSubmitted"
-                   and e.get("interaction_type") == "Outbound" and e.get("interaction_subtype") == "OutboundNew"
-                   for e in events)
+    assert not any(
+        e["interaction_id"].endswith("-OUTB")
+        and e["event"] == "EventInteractionSubmitted"
+        and e.get("interaction_type") == "Outbound"
+        and e.get("interaction_subtype") == "OutboundNew"
+        for e in events
+    )
     assert main(["generate", "--out", str(out), "--mix", "nonsense=1"]) == 2

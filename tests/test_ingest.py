@@ -443,9 +443,7 @@ def test_no_trailing_newline_and_long_lines(tmp_path: Path, monkeypatch: pytest.
 
 
 def test_duplicates_within_and_across_files(tmp_path: Path) -> None:
-    first = write(
-        tmp_path / "1.jsonl", [*EXAMPLE_LINES[:3], _line(EXAMPLE_EVENTS[1], ts="2026-03-02T23:00:00.000Z")]
-    )
+    first = write(tmp_path / "1.jsonl", [*EXAMPLE_LINES[:3], _line(EXAMPLE_EVENTS[1], ts="2026-03-02T23:00:00.000Z")])
     second = write(tmp_path / "2.jsonl", [EXAMPLE_LINES[0], EXAMPLE_LINES[3]])
     result = read_events([first, second], "r")
     assert_consistent(result)
@@ -611,9 +609,7 @@ def test_bad_line_is_quarantined(tmp_path: Path, case: str) -> None:
 
 def test_invalid_utf8_line(tmp_path: Path) -> None:
     path = tmp_path / "u.jsonl"
-    path.write_bytes(
-        f'{EXAMPLE_LINES[0]}\n{{"event_id": "\xff\xfe"}}\n{EXAMPLE_LINES[1]}\n'.encode("latin-1")
-    )
+    path.write_bytes(f'{EXAMPLE_LINES[0]}\n{{"event_id": "\xff\xfe"}}\n{EXAMPLE_LINES[1]}\n'.encode("latin-1"))
     result = read_events([path], "r")
     assert_consistent(result)
     assert (result.events_read, result.events.height, result.quarantine.height) == (3, 2, 1)
@@ -767,9 +763,7 @@ _VALUES = st.one_of(
     st.dictionaries(st.sampled_from(["type", "id", "name", "role", "owner", "x"]), _SCALARS, max_size=3),
     st.lists(_SCALARS, max_size=2),
 )
-_PATHS = sorted(
-    {s.path for specs in reader.EVENT_SPECS.values() for s in specs} | {("extra",), ("actor", "zz")}
-)
+_PATHS = sorted({s.path for specs in reader.EVENT_SPECS.values() for s in specs} | {("extra",), ("actor", "zz")})
 _mutation = st.tuples(st.sampled_from(_PATHS), st.one_of(st.just(_DROP), _VALUES))
 
 
@@ -821,9 +815,9 @@ def test_sql_accepts_exactly_what_the_models_accept(
         if model is None:
             assert line_no not in loaded, (line, reason)
             continue
-        assert line_no in loaded or json.loads(line)["event_id"] in {
-            r["event_id"] for r in loaded.values()
-        }, line  # a duplicate of an earlier line
+        assert line_no in loaded or json.loads(line)["event_id"] in {r["event_id"] for r in loaded.values()}, (
+            line
+        )  # a duplicate of an earlier line
         if line_no in loaded:
             got, expected = loaded[line_no], reader._normalize(model)
             if expected["user_data"] is not None:

@@ -44,8 +44,9 @@ def test_landing_sensor_requests_each_new_file_once(tmp_path: Path, monkeypatch:
         (landing / "partial.jsonl").write_text("{}")  # still being written (too recent): left for a later tick
         os.utime(landing / "b.jsonl", (old + 1, old + 1))
         second = landing_sensor(dg.build_sensor_context(instance=instance, cursor=first.cursor))
-        assert [Path(p).name for p in second.run_requests[0].run_config["ops"]["raw_events"]["config"]["events"]] \
-            == ["b.jsonl"]
+        assert [Path(p).name for p in second.run_requests[0].run_config["ops"]["raw_events"]["config"]["events"]] == [
+            "b.jsonl"
+        ]
         assert second.run_requests[0].run_key != first.run_requests[0].run_key
 
 
@@ -63,9 +64,12 @@ def test_event_day_backfill_rederives_under_new_options(tmp_path: Path) -> None:
     assert ("draft_reply:OUT", "agent1", "Puller", "Completed", "Unspecified") in before.rows()
     resources = {"mart_db": MartResource(database=str(db))}
     for day in ("2026-03-01", "2026-03-02"):  # a date range, one partition per run as the backfill policy says
-        result = dg.materialize([facts_by_event_day], partition_key=day, resources=resources,
-                                run_config={"ops": {"facts_by_event_day": {"config": {
-                                    "populate_workbin_as_hold": True}}}})
+        result = dg.materialize(
+            [facts_by_event_day],
+            partition_key=day,
+            resources=resources,
+            run_config={"ops": {"facts_by_event_day": {"config": {"populate_workbin_as_hold": True}}}},
+        )
         assert result.success
     after = query(db, IRF_DESCRIPTORS).rows()
     assert ("draft_reply:OUT", "agent1", "Initiated", "Completed", "Unspecified") in after
@@ -79,7 +83,8 @@ def test_definitions_have_schedule_sensor_and_daily_partitions() -> None:
     assert defs.resolve_sensor_def("landing_sensor") is not None
     job = defs.resolve_job_def("daily_rederive_job")
     assert job.partitions_def is not None and "2026-03-02" in job.partitions_def.get_partition_keys(
-        current_time=datetime(2026, 3, 5, tzinfo=UTC))
+        current_time=datetime(2026, 3, 5, tzinfo=UTC)
+    )
 
 
 def _duckdb_14(cache: Path) -> Path | None:
@@ -88,8 +93,22 @@ def _duckdb_14(cache: Path) -> Path | None:
     if (target / "duckdb").exists():
         return target
     dl = cache / "dl"
-    proc = subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:",
-                           "-d", str(dl), "duckdb==1.4.4"], capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "-q",
+            "--no-deps",
+            "--only-binary=:all:",
+            "-d",
+            str(dl),
+            "duckdb==1.4.4",
+        ],
+        capture_output=True,
+        text=True,
+    )
     wheels = list(dl.glob("duckdb-1.4.4-*.whl"))
     if proc.returncode != 0 or not wheels:
         return None
@@ -111,14 +130,25 @@ def test_serving_copy_is_published_and_readable_by_duckdb_1_4(tmp_path: Path) ->
         if os.environ.get("CI"):
             pytest.fail("could not fetch duckdb 1.4.4 to check the serving file")
         pytest.skip("duckdb 1.4.4 not available offline")
-    code = "import duckdb, sys; c = duckdb.connect(sys.argv[1], read_only=True);" \
-           " print(duckdb.__version__, c.execute('SELECT count(*) FROM INTERACTION_RESOURCE_FACT').fetchall()[0][0])"
-    proc = subprocess.run([sys.executable, "-c", code, str(serving)], env={**os.environ, "PYTHONPATH": str(old)},
-                          capture_output=True, text=True)
+    code = (
+        "import duckdb, sys; c = duckdb.connect(sys.argv[1], read_only=True);"
+        " print(duckdb.__version__, c.execute('SELECT count(*) FROM INTERACTION_RESOURCE_FACT').fetchall()[0][0])"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(serving)],
+        env={**os.environ, "PYTHONPATH": str(old)},
+        capture_output=True,
+        text=True,
+    )
     assert proc.stdout.split() == ["1.4.4", "2"], proc.stderr
     with pytest.raises(subprocess.CalledProcessError):  # the 2.0 mart itself is not readable by 1.4: why we publish
-        subprocess.run([sys.executable, "-c", code, str(db)], env={**os.environ, "PYTHONPATH": str(old)},
-                       capture_output=True, text=True, check=True)
+        subprocess.run(
+            [sys.executable, "-c", code, str(db)],
+            env={**os.environ, "PYTHONPATH": str(old)},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
 
 
 def _sha(path: Path) -> str:
@@ -130,8 +160,10 @@ def test_kill_mid_run_leaves_mart_and_serving_file_as_they_were(tmp_path: Path, 
     db = tmp_path / "mart.duckdb"
     assert run_cli("--events", str(EXAMPLE), "--db", str(db)) == 0
     serving = serving_path_for(db)
-    facts_before = {t: query(db, f"SELECT * FROM {t} ORDER BY ALL") for t in
-                    ("INTERACTION_FACT", "INTERACTION_RESOURCE_FACT", "STG_EVENTS", "CTL_AUDIT_LOG")}
+    facts_before = {
+        t: query(db, f"SELECT * FROM {t} ORDER BY ALL")
+        for t in ("INTERACTION_FACT", "INTERACTION_RESOURCE_FACT", "STG_EVENTS", "CTL_AUDIT_LOG")
+    }
     serving_before = _sha(serving)
     marker = tmp_path / "inside"
     # A second run over new events that blocks inside the mart transaction (or just before the serving rename)
@@ -153,7 +185,7 @@ def test_kill_mid_run_leaves_mart_and_serving_file_as_they_were(tmp_path: Path, 
         else:
             serving.os.replace = block_serving_rename
         from etl.cli import main
-        sys.exit(main(["run", "--quiet", "--events", {str(FIXTURES / 'flows' / 'draft_reply')!r},
+        sys.exit(main(["run", "--quiet", "--events", {str(FIXTURES / "flows" / "draft_reply")!r},
                        "--db", {str(db)!r}]))
     """)
     proc = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})

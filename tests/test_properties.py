@@ -67,8 +67,11 @@ def _walk(data: st.DataObject) -> Scenario:
                 (sc.revoke if op == "revoke" else sc.reject)(ixn, who, back_to=where)
                 state = "queue"
         elif state == "agent":
-            op = draw(st.sampled_from(["reply", "stop", "requeue", "own_workbin", "other_workbin", "transfer",
-                                       "failed_transfer", "hold"]))
+            op = draw(
+                st.sampled_from(
+                    ["reply", "stop", "requeue", "own_workbin", "other_workbin", "transfer", "failed_transfer", "hold"]
+                )
+            )
             if op == "reply":
                 children += 1
                 child = f"OUT{children}"
@@ -119,10 +122,10 @@ def _facts(sc: Scenario, options: GimOptions):
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data(), hold=st.booleans(), ixnq=st.booleans(), wb=st.booleans())
-def test_random_operation_sequences_yield_consistent_facts(data: st.DataObject, hold: bool, ixnq: bool,
-                                                           wb: bool) -> None:
-    options = GimOptions(populate_workbin_as_hold=hold, populate_mm_ixnqueue_facts=ixnq,
-                         populate_mm_workbin_facts=wb)
+def test_random_operation_sequences_yield_consistent_facts(
+    data: st.DataObject, hold: bool, ixnq: bool, wb: bool
+) -> None:
+    options = GimOptions(populate_workbin_as_hold=hold, populate_mm_ixnqueue_facts=ixnq, populate_mm_workbin_facts=wb)
     facts = _facts(_walk(data), options)
     assert facts.rejected.height == 0, facts.rejected.rows()
     irf, msf = facts.irfs, facts.msfs
@@ -131,13 +134,23 @@ def test_random_operation_sequences_yield_consistent_facts(data: st.DataObject, 
     assert set(msf["technical_descriptor_key"].to_list()) <= valid_keys
     assert Role.RECEIVED.value not in irf["resource_role"].to_list()  # IRFs carry handling roles only
     for row in irf.iter_rows(named=True):
-        durations = [row[c] for c in ("mediation_duration", "queue_duration", "routing_point_duration",
-                                      "ring_duration", "talk_duration", "hold_duration")]
+        durations = [
+            row[c]
+            for c in (
+                "mediation_duration",
+                "queue_duration",
+                "routing_point_duration",
+                "ring_duration",
+                "talk_duration",
+                "hold_duration",
+            )
+        ]
         assert min(durations) >= 0, row
         if row["end_ts"] is not None:
             span = row["end_ts"] - row["start_ts"]
-            assert row["mediation_duration"] + row["ring_duration"] + row["talk_duration"] + row["hold_duration"] \
-                <= span, row
+            assert (
+                row["mediation_duration"] + row["ring_duration"] + row["talk_duration"] + row["hold_duration"] <= span
+            ), row
             assert row["queue_duration"] + row["routing_point_duration"] == row["mediation_duration"], row
     # exactly one anchor per interaction that has IRFs
     anchors = irf.group_by("interaction_guid").agg(pl.col("irf_anchor").sum())

@@ -15,8 +15,14 @@ import sqlglot
 from sqlglot import exp
 
 DIALECTS = {"tsql", "oracle", "postgres", "duckdb", "snowflake", "mysql", "ansi"}
-_ALIASES = {"mssql": "tsql", "sqlserver": "tsql", "t-sql": "tsql", "postgresql": "postgres", "pg": "postgres",
-            "ansi": ""}
+_ALIASES = {
+    "mssql": "tsql",
+    "sqlserver": "tsql",
+    "t-sql": "tsql",
+    "postgresql": "postgres",
+    "pg": "postgres",
+    "ansi": "",
+}
 
 
 def _dialect(dialect: str) -> str:

@@ -54,14 +54,23 @@ def _nice_max(vmax: float, ticks: int = 4) -> tuple[float, float]:
 def _legend(series: list[Series], x: float, y: float) -> str:
     out, cx = [], x
     for s in series:
-        out.append(f'<rect x="{cx:.1f}" y="{y - 10:.1f}" width="12" height="12" fill="{s.color}"/>'
-                   f'<text x="{cx + 16:.1f}" y="{y:.1f}" class="lg">{_e(s.name)}</text>')
+        out.append(
+            f'<rect x="{cx:.1f}" y="{y - 10:.1f}" width="12" height="12" fill="{s.color}"/>'
+            f'<text x="{cx + 16:.1f}" y="{y:.1f}" class="lg">{_e(s.name)}</text>'
+        )
         cx += 24 + 7 * len(s.name)
     return "".join(out)
 
 
-def vbar_chart(chart_id: str, title: str, categories: list[str], series: list[Series], width: int = 1120,
-               height: int = 300, unit: str = "") -> str:
+def vbar_chart(
+    chart_id: str,
+    title: str,
+    categories: list[str],
+    series: list[Series],
+    width: int = 1120,
+    height: int = 300,
+    unit: str = "",
+) -> str:
     """Grouped vertical bars, one group per category (interval)."""
     left, right, top, bottom = 56, 12, 34, 54
     pw, ph = width - left - right, height - top - bottom
@@ -70,8 +79,10 @@ def vbar_chart(chart_id: str, title: str, categories: list[str], series: list[Se
     t = 0.0
     while t <= vmax + 1e-9:
         y = top + ph - ph * t / vmax
-        parts.append(f'<line x1="{left}" x2="{left + pw}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
-                     f'<text x="{left - 6}" y="{y + 4:.1f}" class="ax" text-anchor="end">{_fmt(t)}</text>')
+        parts.append(
+            f'<line x1="{left}" x2="{left + pw}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
+            f'<text x="{left - 6}" y="{y + 4:.1f}" class="ax" text-anchor="end">{_fmt(t)}</text>'
+        )
         t += step
     n = max(len(categories), 1)
     gw = pw / n
@@ -82,18 +93,30 @@ def vbar_chart(chart_id: str, title: str, categories: list[str], series: list[Se
         for j, s in enumerate(series):
             v = s.values[i]
             h = ph * v / vmax
-            parts.append(f'<rect x="{gx + j * bw:.1f}" y="{top + ph - h:.1f}" width="{bw:.1f}" height="{h:.1f}" '
-                         f'fill="{s.color}"><title>{_e(cat)} {_e(s.name)}: {_fmt(v)}{unit}</title></rect>')
+            parts.append(
+                f'<rect x="{gx + j * bw:.1f}" y="{top + ph - h:.1f}" width="{bw:.1f}" height="{h:.1f}" '
+                f'fill="{s.color}"><title>{_e(cat)} {_e(s.name)}: {_fmt(v)}{unit}</title></rect>'
+            )
         if i % label_every == 0:
             x = left + i * gw + gw / 2
-            parts.append(f'<text x="{x:.1f}" y="{top + ph + 14}" class="ax" text-anchor="end" '
-                         f'transform="rotate(-40 {x:.1f} {top + ph + 14})">{_e(cat)}</text>')
+            parts.append(
+                f'<text x="{x:.1f}" y="{top + ph + 14}" class="ax" text-anchor="end" '
+                f'transform="rotate(-40 {x:.1f} {top + ph + 14})">{_e(cat)}</text>'
+            )
     parts.append(f'<line x1="{left}" x2="{left + pw}" y1="{top + ph}" y2="{top + ph}" class="axis"/>')
     return _figure(chart_id, title, width, height, parts, not categories)
 
 
-def hbar_chart(chart_id: str, title: str, categories: list[str], series: list[Series], width: int = 550,
-               height: int | None = None, unit: str = "", left: int = 120) -> str:
+def hbar_chart(
+    chart_id: str,
+    title: str,
+    categories: list[str],
+    series: list[Series],
+    width: int = 550,
+    height: int | None = None,
+    unit: str = "",
+    left: int = 120,
+) -> str:
     """Grouped horizontal bars, one row per category (agent, queue, descriptor)."""
     right, top, bottom = 46, 30, 22
     row = 10 * len(series) + 6
@@ -107,37 +130,54 @@ def hbar_chart(chart_id: str, title: str, categories: list[str], series: list[Se
     t = 0.0
     while t <= vmax + 1e-9:
         x = left + pw * t / vmax
-        parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{top + ph}" class="grid"/>'
-                     f'<text x="{x:.1f}" y="{top + ph + 14}" class="ax" text-anchor="middle">{_fmt(t)}</text>')
+        parts.append(
+            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{top + ph}" class="grid"/>'
+            f'<text x="{x:.1f}" y="{top + ph + 14}" class="ax" text-anchor="middle">{_fmt(t)}</text>'
+        )
         t += step
     for i, cat in enumerate(categories):
         y0 = top + i * row + 2
-        parts.append(f'<text x="{left - 6}" y="{y0 + row / 2 + 2:.1f}" class="ax" text-anchor="end">'
-                     f'{_e(cat[:left // 6])}</text>')
+        parts.append(
+            f'<text x="{left - 6}" y="{y0 + row / 2 + 2:.1f}" class="ax" text-anchor="end">'
+            f"{_e(cat[: left // 6])}</text>"
+        )
         for j, s in enumerate(series):
             v = s.values[i]
             w = pw * v / vmax
             y = y0 + j * bh
-            parts.append(f'<rect x="{left}" y="{y:.1f}" width="{w:.1f}" height="{bh:.1f}" fill="{s.color}">'
-                         f'<title>{_e(cat)} {_e(s.name)}: {_fmt(v)}{unit}</title></rect>'
-                         f'<text x="{left + w + 3:.1f}" y="{y + bh - 1:.1f}" class="val">{_fmt(v)}</text>')
+            parts.append(
+                f'<rect x="{left}" y="{y:.1f}" width="{w:.1f}" height="{bh:.1f}" fill="{s.color}">'
+                f"<title>{_e(cat)} {_e(s.name)}: {_fmt(v)}{unit}</title></rect>"
+                f'<text x="{left + w + 3:.1f}" y="{y + bh - 1:.1f}" class="val">{_fmt(v)}</text>'
+            )
     parts.append(f'<line x1="{left}" x2="{left}" y1="{top}" y2="{top + ph}" class="axis"/>')
     return _figure(chart_id, title, width, height, parts, not categories)
 
 
 def _figure(chart_id: str, title: str, width: int, height: int, parts: list[str], empty: bool) -> str:
-    body = ('<p class="empty">no data</p>' if empty else
-            f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-            f'viewBox="0 0 {width} {height}" role="img" aria-label="{_e(title)}" shape-rendering="crispEdges">'
-            + "".join(parts) + "</svg>")
+    body = (
+        '<p class="empty">no data</p>'
+        if empty
+        else f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" aria-label="{_e(title)}" shape-rendering="crispEdges">'
+        + "".join(parts)
+        + "</svg>"
+    )
     return f'<figure class="chart" id="chart-{chart_id}"><figcaption>{_e(title)}</figcaption>{body}</figure>'
 
 
 def table(headers: list[str], rows: list[tuple], klass: str = "") -> str:
     head = "".join(f"<th>{_e(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f'<td{" class=n" if isinstance(c, int | float) else ""}>'
-                                    f'{_e(_fmt(c) if isinstance(c, int | float) else c)}</td>' for c in r) + "</tr>"
-                   for r in rows)
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f"<td{' class=n' if isinstance(c, int | float) else ''}>"
+            f"{_e(_fmt(c) if isinstance(c, int | float) else c)}</td>"
+            for c in r
+        )
+        + "</tr>"
+        for r in rows
+    )
     return f'<table class="{klass}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
@@ -146,8 +186,11 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple]:
 
 
 def _interval_grain(con: duckdb.DuckDBPyConnection) -> tuple[str, str, str]:
-    (n,) = _rows(con, "SELECT COUNT(DISTINCT SUBHR_KEY) FROM (SELECT SUBHR_KEY FROM AG2_AGENT_IRF "
-                      "UNION ALL SELECT SUBHR_KEY FROM AG2_QUEUE_MSF)")[0]
+    (n,) = _rows(
+        con,
+        "SELECT COUNT(DISTINCT SUBHR_KEY) FROM (SELECT SUBHR_KEY FROM AG2_AGENT_IRF "
+        "UNION ALL SELECT SUBHR_KEY FROM AG2_QUEUE_MSF)",
+    )[0]
     if n <= 96:
         return "SUBHR", "%H:%M", "15-minute interval"
     (h,) = _rows(con, "SELECT COUNT(DISTINCT HOUR_KEY) FROM AG2_AGENT_IRF")[0]
@@ -156,40 +199,59 @@ def _interval_grain(con: duckdb.DuckDBPyConnection) -> tuple[str, str, str]:
 
 def _volumes(con: duckdb.DuckDBPyConnection) -> str:
     grain, fmt, label = _interval_grain(con)
-    data = _rows(con, f"""
+    data = _rows(
+        con,
+        f"""
         WITH q AS (SELECT DATE_TIME_KEY, SUM(ENTERED) AS entered FROM AG2_QUEUE_{grain}
                    WHERE QUEUE_TYPE = 'InteractionQueue' GROUP BY ALL),
              a AS (SELECT DATE_TIME_KEY, SUM(OFFERED) AS offered, SUM(REPLIES) AS replies FROM AG2_AGENT_{grain}
                    GROUP BY ALL)
         SELECT DATE_TIME_KEY, COALESCE(entered, 0), COALESCE(offered, 0), COALESCE(replies, 0)
-        FROM q FULL OUTER JOIN a USING (DATE_TIME_KEY) ORDER BY DATE_TIME_KEY""")
+        FROM q FULL OUTER JOIN a USING (DATE_TIME_KEY) ORDER BY DATE_TIME_KEY""",
+    )
     cats = [datetime.fromtimestamp(k, UTC).strftime(fmt) for k, *_ in data]
     c = COLORS["volumes"]
-    series = [Series("entered interaction queue", c[0], [float(r[1]) for r in data]),
-              Series("offered to agents", c[1], [float(r[2]) for r in data]),
-              Series("replies sent", c[2], [float(r[3]) for r in data])]
+    series = [
+        Series("entered interaction queue", c[0], [float(r[1]) for r in data]),
+        Series("offered to agents", c[1], [float(r[2]) for r in data]),
+        Series("replies sent", c[2], [float(r[3]) for r in data]),
+    ]
     return vbar_chart("volumes", f"Volumes by {label} (UTC) — AG2_QUEUE_{grain}, AG2_AGENT_{grain}", cats, series)
 
 
 def _agents(con: duckdb.DuckDBPyConnection, limit: int = 15) -> tuple[str, str]:
-    data = _rows(con, """
+    data = _rows(
+        con,
+        """
         SELECT AGENT_NAME, SUM(OFFERED)::BIGINT, SUM(ACCEPTED)::BIGINT, SUM(REPLIES)::BIGINT, SUM(HANDLED)::BIGINT,
                ROUND(SUM(HANDLE_TIME) / NULLIF(SUM(HANDLED), 0), 1),
                ROUND(SUM(MEDIATION_TIME) FILTER (WHERE ACCEPTED = 1) / NULLIF(SUM(ACCEPTED), 0), 1)
-        FROM AG2_AGENT_IRF GROUP BY AGENT_NAME ORDER BY SUM(HANDLED) DESC, AGENT_NAME""")
+        FROM AG2_AGENT_IRF GROUP BY AGENT_NAME ORDER BY SUM(HANDLED) DESC, AGENT_NAME""",
+    )
     top = data[:limit]
     c = COLORS["agents"]
-    chart = hbar_chart("agents", f"Agents: average handle and mediation time, s (top {len(top)} by handled)",
-                       [r[0] for r in top], [Series("avg handle time", c[0], [float(r[5] or 0) for r in top]),
-                                             Series("avg mediation before accept", c[1],
-                                                    [float(r[6] or 0) for r in top])], unit=" s", height=440)
-    tab = table(["agent", "offered", "accepted", "replies", "handled", "avg handle s", "avg mediation s"],
-                [tuple(x if x is not None else "-" for x in r) for r in data])
+    chart = hbar_chart(
+        "agents",
+        f"Agents: average handle and mediation time, s (top {len(top)} by handled)",
+        [r[0] for r in top],
+        [
+            Series("avg handle time", c[0], [float(r[5] or 0) for r in top]),
+            Series("avg mediation before accept", c[1], [float(r[6] or 0) for r in top]),
+        ],
+        unit=" s",
+        height=440,
+    )
+    tab = table(
+        ["agent", "offered", "accepted", "replies", "handled", "avg handle s", "avg mediation s"],
+        [tuple(x if x is not None else "-" for x in r) for r in data],
+    )
     return chart, tab
 
 
 def _queues(con: duckdb.DuckDBPyConnection) -> tuple[str, str]:
-    data = _rows(con, """
+    data = _rows(
+        con,
+        """
         WITH h AS (
             SELECT q.RESOURCE_NAME AS QUEUE_NAME,
                    ROUND(SUM(f.TALK_DURATION + f.HOLD_DURATION + f.AFTER_CALL_WORK_DURATION)
@@ -204,20 +266,31 @@ def _queues(con: duckdb.DuckDBPyConnection) -> tuple[str, str]:
                SUM(m.ABANDONED)::BIGINT, SUM(m.CLEARED)::BIGINT, ROUND(AVG(m.MEDIATION_TIME), 1),
                any_value(h.avg_handle)
         FROM AG2_QUEUE_MSF m LEFT JOIN h USING (QUEUE_NAME)
-        GROUP BY m.QUEUE_NAME ORDER BY SUM(m.ENTERED) DESC, m.QUEUE_NAME""")
+        GROUP BY m.QUEUE_NAME ORDER BY SUM(m.ENTERED) DESC, m.QUEUE_NAME""",
+    )
     c = COLORS["queues"]
-    chart = hbar_chart("queues", "Queues: average mediation time (MSF) and handle time after the queue, s",
-                       [r[0] for r in data[:15]],
-                       [Series("avg mediation time", c[0], [float(r[6] or 0) for r in data[:15]]),
-                        Series("avg handle time", c[1], [float(r[7] or 0) for r in data[:15]])], unit=" s",
-                       height=440)
-    tab = table(["queue", "type", "entered", "accepted", "abandoned", "cleared", "avg mediation s",
-                 "avg handle s"], [tuple(x if x is not None else "-" for x in r) for r in data])
+    chart = hbar_chart(
+        "queues",
+        "Queues: average mediation time (MSF) and handle time after the queue, s",
+        [r[0] for r in data[:15]],
+        [
+            Series("avg mediation time", c[0], [float(r[6] or 0) for r in data[:15]]),
+            Series("avg handle time", c[1], [float(r[7] or 0) for r in data[:15]]),
+        ],
+        unit=" s",
+        height=440,
+    )
+    tab = table(
+        ["queue", "type", "entered", "accepted", "abandoned", "cleared", "avg mediation s", "avg handle s"],
+        [tuple(x if x is not None else "-" for x in r) for r in data],
+    )
     return chart, tab
 
 
 def _results(con: duckdb.DuckDBPyConnection) -> tuple[str, str]:
-    data = _rows(con, """
+    data = _rows(
+        con,
+        """
         SELECT d.RESOURCE_ROLE || ' / ' || d.TECHNICAL_RESULT
                || CASE WHEN d.RESULT_REASON = 'Unspecified' THEN '' ELSE ' [' || d.RESULT_REASON || ']' END AS label,
                COUNT(*) FILTER (WHERE r.RESOURCE_TYPE = 'Agent') AS agent_irfs,
@@ -225,25 +298,40 @@ def _results(con: duckdb.DuckDBPyConnection) -> tuple[str, str]:
         FROM INTERACTION_RESOURCE_FACT f
         JOIN TECHNICAL_DESCRIPTOR d USING (TECHNICAL_DESCRIPTOR_KEY)
         JOIN RESOURCE_ r ON r.RESOURCE_KEY = f.RESOURCE_KEY
-        GROUP BY ALL ORDER BY COUNT(*) DESC, label""")
-    msf = _rows(con, """
+        GROUP BY ALL ORDER BY COUNT(*) DESC, label""",
+    )
+    msf = _rows(
+        con,
+        """
         SELECT d.TECHNICAL_RESULT, COUNT(*) FROM MEDIATION_SEGMENT_FACT f
-        JOIN TECHNICAL_DESCRIPTOR d USING (TECHNICAL_DESCRIPTOR_KEY) GROUP BY ALL ORDER BY 2 DESC, 1""")
+        JOIN TECHNICAL_DESCRIPTOR d USING (TECHNICAL_DESCRIPTOR_KEY) GROUP BY ALL ORDER BY 2 DESC, 1""",
+    )
     c = COLORS["results"]
     top = data[:14]
-    chart = hbar_chart("results", "Technical result mix of IRFs (role / result [reason])", [r[0] for r in top],
-                       [Series("agent IRFs", c[0], [float(r[1]) for r in top]),
-                        Series("strategy / queue IRFs", c[1], [float(r[2]) for r in top])], height=440,
-                       left=230)
-    tab = (table(["IRF role / result [reason]", "agent IRFs", "other IRFs"], data)
-           + table(["MSF technical result", "segments"], msf))
+    chart = hbar_chart(
+        "results",
+        "Technical result mix of IRFs (role / result [reason])",
+        [r[0] for r in top],
+        [
+            Series("agent IRFs", c[0], [float(r[1]) for r in top]),
+            Series("strategy / queue IRFs", c[1], [float(r[2]) for r in top]),
+        ],
+        height=440,
+        left=230,
+    )
+    tab = table(["IRF role / result [reason]", "agent IRFs", "other IRFs"], data) + table(
+        ["MSF technical result", "segments"], msf
+    )
     return chart, tab
 
 
 def _quarantine(con: duckdb.DuckDBPyConnection) -> tuple[int, str]:
-    by_reason = _rows(con, """
+    by_reason = _rows(
+        con,
+        """
         SELECT COALESCE(FIELD, '(line)'), REASON, COUNT(*), MIN(SOURCE_FILE || ':' || SOURCE_LINE)
-        FROM STG_EVENT_QUARANTINE GROUP BY ALL ORDER BY 3 DESC, 1, 2""")
+        FROM STG_EVENT_QUARANTINE GROUP BY ALL ORDER BY 3 DESC, 1, 2""",
+    )
     total = sum(r[2] for r in by_reason)
     if not by_reason:
         return 0, '<p class="ok">No quarantined input.</p>'
@@ -251,18 +339,43 @@ def _quarantine(con: duckdb.DuckDBPyConnection) -> tuple[int, str]:
 
 
 def _runs(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, int], str]:
-    rows = _rows(con, """
+    rows = _rows(
+        con,
+        """
         SELECT RUN_ID[:8], START_TIME, STATUS, FILES_READ, EVENTS_READ, EVENTS_LOADED, EVENTS_DUPLICATE,
                EVENTS_QUARANTINED, INTERACTION_FACT_ROWS, INTERACTION_RESOURCE_FACT_ROWS, MEDIATION_SEGMENT_FACT_ROWS
-        FROM CTL_AUDIT_LOG ORDER BY START_TIME""")
-    counts = dict(zip(("interactions", "irfs", "msfs", "agents", "active"), _rows(con, """
+        FROM CTL_AUDIT_LOG ORDER BY START_TIME""",
+    )
+    counts = dict(
+        zip(
+            ("interactions", "irfs", "msfs", "agents", "active"),
+            _rows(
+                con,
+                """
         SELECT (SELECT COUNT(*) FROM INTERACTION_FACT), (SELECT COUNT(*) FROM INTERACTION_RESOURCE_FACT),
                (SELECT COUNT(*) FROM MEDIATION_SEGMENT_FACT),
                (SELECT COUNT(*) FROM RESOURCE_ WHERE RESOURCE_TYPE = 'Agent'),
-               (SELECT COUNT(*) FROM INTERACTION_FACT WHERE ACTIVE_FLAG = 1)""")[0], strict=True))
-    tab = table(["run", "started", "status", "files", "events read", "loaded", "duplicate", "quarantined",
-                 "IF rows", "IRF rows", "MSF rows"], [tuple(str(c) if not isinstance(c, int) else c for c in r)
-                                                      for r in rows])
+               (SELECT COUNT(*) FROM INTERACTION_FACT WHERE ACTIVE_FLAG = 1)""",
+            )[0],
+            strict=True,
+        )
+    )
+    tab = table(
+        [
+            "run",
+            "started",
+            "status",
+            "files",
+            "events read",
+            "loaded",
+            "duplicate",
+            "quarantined",
+            "IF rows",
+            "IRF rows",
+            "MSF rows",
+        ],
+        [tuple(str(c) if not isinstance(c, int) else c for c in r) for r in rows],
+    )
     return counts, tab
 
 
@@ -294,22 +407,27 @@ def render_report(con: duckdb.DuckDBPyConnection, title: str = "gim-etl mart rep
     volumes_chart = _volumes(con)
     (span,) = _rows(con, "SELECT MIN(START_TS), MAX(START_TS) FROM INTERACTION_FACT")
     when = " – ".join(datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%d %H:%M") for t in span if t is not None)
-    kpis = [("interactions", counts["interactions"]), ("resource facts (IRF)", counts["irfs"]),
-            ("mediation segments (MSF)", counts["msfs"]), ("agents", counts["agents"]),
-            ("active interactions", counts["active"]), ("quarantined lines", quarantined)]
+    kpis = [
+        ("interactions", counts["interactions"]),
+        ("resource facts (IRF)", counts["irfs"]),
+        ("mediation segments (MSF)", counts["msfs"]),
+        ("agents", counts["agents"]),
+        ("active interactions", counts["active"]),
+        ("quarantined lines", quarantined),
+    ]
     kpi_html = "".join(f'<div class="kpi"><b>{_fmt(v)}</b>{_e(k)}</div>' for k, v in kpis)
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{_e(title)}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"><style>{CSS}</style></head>
-<body><header><h1>{_e(title)}</h1><div class="sub">Interactions {_e(when or 'none')} UTC ·
-generated {datetime.now(UTC).strftime('%Y-%m-%d %H:%M')} UTC from the GIM-named DuckDB mart ·
+<body><header><h1>{_e(title)}</h1><div class="sub">Interactions {_e(when or "none")} UTC ·
+generated {datetime.now(UTC).strftime("%Y-%m-%d %H:%M")} UTC from the GIM-named DuckDB mart ·
 aggregates from the AG2_* views</div></header>
 <div class="kpis">{kpi_html}</div>
 <main>
 {volumes_chart}
 <div class="grid2">{agents_chart}{queues_chart}</div>
 <div class="grid2">{results_chart}<section><h2>Quarantine</h2>{quarantine}<h2>Runs (CTL_AUDIT_LOG)</h2>
-<details><summary>{_e(len(runs) and 'show runs')}</summary>{runs}</details></section></div>
+<details><summary>{_e(len(runs) and "show runs")}</summary>{runs}</details></section></div>
 <h2>Agents</h2>{agents_table}
 <h2>Queues</h2>{queues_table}
 <h2>Technical results</h2>{results_table}

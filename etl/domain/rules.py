@@ -274,8 +274,11 @@ class _State:
             if ts is not None and irf.end_ms == ts:
                 continue
             handed_off = any(
-                inv.inviter_id == irf.party_id and not inv.invite_by_strategy for inv in self.irfs if inv is not irf
-                and inv.invite_ms is not None and inv.invite_ms <= (irf.end_ms or 0)
+                inv.inviter_id == irf.party_id and not inv.invite_by_strategy
+                for inv in self.irfs
+                if inv is not irf
+                and inv.invite_ms is not None
+                and inv.invite_ms <= (irf.end_ms or 0)
                 and (inv.end_ms is None or inv.end_ms >= (irf.end_ms or 0))
             )
             end = irf.end_ms if irf.end_ms is not None else self.last_ts
@@ -386,9 +389,7 @@ def _placed(st: _State, ev: Mapping[str, Any], workbin: bool) -> None:
         return
     st.begin_mediation(ts)
     kind = "Workbin" if workbin else "InteractionQueue"
-    first_iq = (
-        not workbin and not st.first_iq_seen and not st.handled and st.ixn.interaction_type == "Inbound"
-    )
+    first_iq = not workbin and not st.first_iq_seen and not st.handled and st.ixn.interaction_type == "Inbound"
     if not workbin:
         st.first_iq_seen = True
     st.stay = MsfRow(
@@ -482,15 +483,32 @@ def _invited(st: _State, ev: Mapping[str, Any]) -> None:
         if ev.get("vq"):
             st.last_vq = ev["vq"]
         st.strategy = None
-        irf = st.new_irf(ev, ev["party_type"], party, role, invite_ms=ts, inviter_id=ev.get("actor_id"),
-                         invite_by_strategy=True, invite_reason=ev.get("reason"), **_mediation_kw(st, ts))
+        irf = st.new_irf(
+            ev,
+            ev["party_type"],
+            party,
+            role,
+            invite_ms=ts,
+            inviter_id=ev.get("actor_id"),
+            invite_by_strategy=True,
+            invite_reason=ev.get("reason"),
+            **_mediation_kw(st, ts),
+        )
         irf.mediation_chain = list(st.chain)
     else:
         # [D] "Agent transfers e-mail directly to another agent": the inviting agent stays until the target
         # accepts; the invitee's IRF starts with the invitation (ring).
         source = st.connected.get(ev.get("actor_id") or "")
-        irf = st.new_irf(ev, ev["party_type"], party, role, invite_ms=ts, inviter_id=ev.get("actor_id"),
-                         invite_reason=ev.get("reason"), received_from=source.natural_key if source else None)
+        irf = st.new_irf(
+            ev,
+            ev["party_type"],
+            party,
+            role,
+            invite_ms=ts,
+            inviter_id=ev.get("actor_id"),
+            invite_reason=ev.get("reason"),
+            received_from=source.natural_key if source else None,
+        )
     st.invited[party] = irf
 
 
@@ -522,8 +540,9 @@ def _invitation_failed(st: _State, ev: Mapping[str, Any], reason: Reason) -> Non
     ts, party = ev["ts_ms"], ev["party_id"]
     irf = st.invited.get(party)
     if irf is None:
-        st.rejected.append(Rejection(ev["event_id"], f"{ev['event']} for {party!r} who has no pending "
-                                                      "invitation", "party.id"))
+        st.rejected.append(
+            Rejection(ev["event_id"], f"{ev['event']} for {party!r} who has no pending invitation", "party.id")
+        )
         return
     if irf.invite_by_strategy:
         # [D] "Agent invited into e-mail interaction, and invitation revoked": RoutedTo/Redirected [Revoked];
@@ -569,8 +588,12 @@ def _stopped(st: _State, ev: Mapping[str, Any]) -> None:
     outbound_unsent = st.ixn.interaction_type == "Outbound" and (ev.get("reason") or "sent") != "sent"
     result = Result.OUTBOUND_STOPPED if outbound_unsent else Result.COMPLETED
     strat = st.strategy
-    if strat is not None and not st.outbound_sent and not st.terminated and strat.queue_role not in ("outbound",
-                                                                                                       "stop"):
+    if (
+        strat is not None
+        and not st.outbound_sent
+        and not st.terminated
+        and strat.queue_role not in ("outbound", "stop")
+    ):
         # [D] autoresponse flow: a strategy that takes the interaction from a queue and stops it is a handling
         # resource (Puller/Completed) and its connected time is talk.
         irf = st.new_irf(ev, "Strategy", strat.strategy_id, Role.PULLER, **_mediation_kw(st, strat.since_ms))
@@ -621,10 +644,22 @@ EVENT_RANK: dict[str, int] = {
     name: i
     for i, name in enumerate(
         [
-            "EventInteractionSubmitted", "EventPropertiesChanged", "EventPlacedInQueue", "EventPlacedInWorkbin",
-            "EventTakenFromQueue", "EventTakenFromWorkbin", "EventVirtualQueueEntered", "EventAgentInvited",
-            "EventVirtualQueueLeft", "EventRejected", "EventRevoked", "EventPartyAdded", "EventHeld",
-            "EventResumed", "EventPartyRemoved", "EventProcessingStopped",
+            "EventInteractionSubmitted",
+            "EventPropertiesChanged",
+            "EventPlacedInQueue",
+            "EventPlacedInWorkbin",
+            "EventTakenFromQueue",
+            "EventTakenFromWorkbin",
+            "EventVirtualQueueEntered",
+            "EventAgentInvited",
+            "EventVirtualQueueLeft",
+            "EventRejected",
+            "EventRevoked",
+            "EventPartyAdded",
+            "EventHeld",
+            "EventResumed",
+            "EventPartyRemoved",
+            "EventProcessingStopped",
         ]
     )
 }
@@ -641,12 +676,16 @@ def derive_interaction(
         if handler is None:
             continue  # EventPropertiesChanged and agent-state events carry no fact rule
         if st.ixn.start_ms is None and name != "EventInteractionSubmitted":
-            st.rejected.append(Rejection(ev["event_id"], f"{name} for interaction {interaction_id!r} that was "
-                                                          "never submitted", "interaction_id"))
+            st.rejected.append(
+                Rejection(
+                    ev["event_id"],
+                    f"{name} for interaction {interaction_id!r} that was never submitted",
+                    "interaction_id",
+                )
+            )
             continue
         if name == "EventInteractionSubmitted" and st.ixn.start_ms is not None:
-            st.rejected.append(Rejection(ev["event_id"], f"interaction {interaction_id!r} submitted twice",
-                                         "event"))
+            st.rejected.append(Rejection(ev["event_id"], f"interaction {interaction_id!r} submitted twice", "event"))
             continue
         if st.leaving and name not in ("EventPlacedInQueue", "EventPlacedInWorkbin", "EventPartyAdded"):
             st.resolve_leaving(ev["ts_ms"])

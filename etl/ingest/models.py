@@ -64,8 +64,7 @@ def _parse_ts(value: Any) -> Any:
         return value  # let strict datetime validation report the wrong type
     if not _TS_RE.fullmatch(value):
         raise ValueError(
-            f"malformed timestamp {value!r}: expected ISO-8601 UTC with milliseconds, "
-            "e.g. 2026-03-02T09:15:04.250Z"
+            f"malformed timestamp {value!r}: expected ISO-8601 UTC with milliseconds, e.g. 2026-03-02T09:15:04.250Z"
         )
     try:
         return datetime.strptime(value[:23], TS_STRPTIME).replace(tzinfo=UTC)

@@ -159,7 +159,13 @@ def stage_events(paths: Sequence[str | Path], run_id: str, directory: Path) -> S
     quarantine = pl.DataFrame([{**row, "RUN_ID": run_id} for row in bad], schema=QUARANTINE_SCHEMA, orient="row")
     quarantine.write_parquet(quarantine_path)
     return StagedEvents(
-        events_path, repeats_path, quarantine_path, len(files), events_read, sink.rows - duplicates, duplicates,
+        events_path,
+        repeats_path,
+        quarantine_path,
+        len(files),
+        events_read,
+        sink.rows - duplicates,
+        duplicates,
         quarantine.height,
     )
 
@@ -328,9 +334,7 @@ def _ndjson_chunks(path: Path, idx: int, _cur: Any) -> Iterator[_Chunk | dict[st
             got, error = _fill(fh, memoryview(buf)[len(rest) :])
             size = len(rest) + got
             eof = got == 0 or error is not None
-            if (
-                first == 1 and not skip and buf.startswith(b"\xef\xbb\xbf")
-            ):  # tolerate a UTF-8 byte-order mark
+            if first == 1 and not skip and buf.startswith(b"\xef\xbb\xbf"):  # tolerate a UTF-8 byte-order mark
                 skip = 3
             cut = buf.rfind(b"\n", 0, size) + 1 if error or not eof else size
             if cut <= skip and not eof:  # no line end yet (a line longer than a chunk): keep reading
@@ -345,9 +349,7 @@ def _ndjson_chunks(path: Path, idx: int, _cur: Any) -> Iterator[_Chunk | dict[st
             skip = 0
             if error is not None:
                 torn = rest.decode(errors="replace")[:1000]
-                yield _qrow(
-                    str(path), first if first > 1 or torn else 0, None, torn, f"unreadable file: {error}"
-                )
+                yield _qrow(str(path), first if first > 1 or torn else 0, None, torn, f"unreadable file: {error}")
                 return
             if eof:
                 return
@@ -388,9 +390,7 @@ def _split(buf: memoryview, first: int, idx: int, name: str) -> tuple[_Chunk, li
                 texts.append(raw.decode())
             except UnicodeDecodeError as exc:
                 text = raw.decode(errors="replace").rstrip("\r")
-                side.append(
-                    _qrow(name, first + i, None, text, f"not valid UTF-8 ({exc.reason} at byte {exc.start})")
-                )
+                side.append(_qrow(name, first + i, None, text, f"not valid UTF-8 ({exc.reason} at byte {exc.start})"))
                 texts.append("")
         lines = pa.array(texts, pa.large_string())
     numbers = pc.cumulative_sum(pa.repeat(pa.scalar(1, pa.int64()), n), start=first - 1)
@@ -490,9 +490,7 @@ def _build_sql() -> str:
     events = list(EVENT_SPECS)
 
     def structure(parent: tuple[str, ...]) -> dict[str, Any]:
-        children = sorted(
-            {q[len(parent)] for q in by_path if q[: len(parent)] == parent and len(q) > len(parent)}
-        )
+        children = sorted({q[len(parent)] for q in by_path if q[: len(parent)] == parent and len(q) > len(parent)})
         return {c: structure((*parent, c)) if kinds[(*parent, c)] == "object" else "JSON" for c in children}
 
     def r(path: tuple[str, ...]) -> str:  # JSON text (struct, for objects) of a path
@@ -515,8 +513,7 @@ def _build_sql() -> str:
     stage_x = [
         f"CASE WHEN _bs THEN json_extract_string({r(p)}, '$') ELSE replace({r(p)}, '\"', '') END AS {x(p)}"
         for p, k in kinds.items()
-        if k in ("str", "enum", "ts", "user_data")
-        and (_column(p) in EVENT_SCHEMA or p in (("ts",), ("user_data",)))
+        if k in ("str", "enum", "ts", "user_data") and (_column(p) in EVENT_SCHEMA or p in (("ts",), ("user_data",)))
     ]
     stage_v = [
         f"epoch_ms(try_strptime(substr({x(ts)}, 1, 23), '%Y-%m-%dT%H:%M:%S.%g')) AS v_ts",
@@ -587,11 +584,7 @@ def _build_sql() -> str:
         f"ok AS (SELECT *, coalesce(CASE _ev\n{branches}\n    ELSE false END, false) AS _ok FROM sw)",
     ]
     select = ",\n  ".join(f"{expr} AS {col}" for col, expr in columns.items())
-    return (
-        "WITH "
-        + ",\n".join(stages)
-        + f"\nSELECT _ok, CASE WHEN NOT _ok THEN line END AS _raw,\n  {select}\nFROM ok"
-    )
+    return "WITH " + ",\n".join(stages) + f"\nSELECT _ok, CASE WHEN NOT _ok THEN line END AS _raw,\n  {select}\nFROM ok"
 
 
 FAST_SQL = _build_sql()
@@ -644,9 +637,7 @@ def _normalize(model: Envelope) -> dict[str, Any]:
         for key, val in data.items():
             path = (*prefix, key)
             if key == "user_data" and not prefix:
-                row["user_data"] = (
-                    None if val is None else json.dumps(val, separators=(",", ":"), ensure_ascii=False)
-                )
+                row["user_data"] = None if val is None else json.dumps(val, separators=(",", ":"), ensure_ascii=False)
             elif key == "ts" and not prefix:
                 row["ts_ms"] = (val - _EPOCH) // timedelta(milliseconds=1)
             elif isinstance(val, dict):
@@ -658,9 +649,7 @@ def _normalize(model: Envelope) -> dict[str, Any]:
     return row
 
 
-def _qrow(
-    file: str, line: int, fld: str | None, raw: str, reason: str, event_id: str | None = None
-) -> dict[str, Any]:
+def _qrow(file: str, line: int, fld: str | None, raw: str, reason: str, event_id: str | None = None) -> dict[str, Any]:
     return {
         "SOURCE_FILE": file,
         "SOURCE_LINE": line,

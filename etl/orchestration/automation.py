@@ -11,7 +11,8 @@ from etl.orchestration.assets import DAILY, facts_by_event_day
 LANDING_DIR_ENV = "GIM_ETL_LANDING_DIR"
 
 gim_etl_job = dg.define_asset_job(
-    "gim_etl_job", selection=dg.AssetSelection.all() - dg.AssetSelection.assets(facts_by_event_day))
+    "gim_etl_job", selection=dg.AssetSelection.all() - dg.AssetSelection.assets(facts_by_event_day)
+)
 daily_rederive_job = dg.define_asset_job("daily_rederive_job", selection=[facts_by_event_day], partitions_def=DAILY)
 
 #: Every night at 01:30 UTC, yesterday's event-time partition is re-derived (late events of the day land).
@@ -26,6 +27,7 @@ def landing_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.
     if not files:
         return dg.SkipReason(f"no new event files in {directory}")
     run_key = "|".join(sorted(f"{p.name}:{p.stat().st_mtime_ns}" for p in files))
-    request = dg.RunRequest(run_key=run_key, run_config={"ops": {"raw_events": {"config": {
-        "events": [str(p) for p in files]}}}})
+    request = dg.RunRequest(
+        run_key=run_key, run_config={"ops": {"raw_events": {"config": {"events": [str(p) for p in files]}}}}
+    )
     return dg.SensorResult(run_requests=[request], cursor=cursor)

@@ -1,6 +1,5 @@
 """Blocking asset checks on the mart: wiring over etl.storage.quality."""
 
-
 from collections.abc import Callable
 
 import dagster as dg
@@ -10,15 +9,17 @@ from etl.orchestration.config import MartResource
 from etl.storage import mart, quality
 
 
-def _check(con_fn: Callable[[duckdb.DuckDBPyConnection], quality.Finding], mart_db: MartResource
-           ) -> dg.AssetCheckResult:
+def _check(
+    con_fn: Callable[[duckdb.DuckDBPyConnection], quality.Finding], mart_db: MartResource
+) -> dg.AssetCheckResult:
     con = mart.connect(mart_db.database, read_only=True)
     try:
         finding = con_fn(con)
     finally:
         con.close()
-    return dg.AssetCheckResult(passed=finding.passed, metadata={"detail": finding.description,
-                                                                "failures": finding.failures})
+    return dg.AssetCheckResult(
+        passed=finding.passed, metadata={"detail": finding.description, "failures": finding.failures}
+    )
 
 
 @dg.asset_check(asset=dg.AssetKey(["mart", "CTL_AUDIT_LOG"]), blocking=True)
@@ -42,8 +43,9 @@ def descriptors_are_valid(mart_db: MartResource) -> dg.AssetCheckResult:
 CHECKS = [input_counts_add_up, references_resolve, descriptors_are_valid]
 
 
-def _warn(finding_fn: Callable[[duckdb.DuckDBPyConnection], quality.Finding], mart_db: MartResource
-          ) -> dg.AssetCheckResult:
+def _warn(
+    finding_fn: Callable[[duckdb.DuckDBPyConnection], quality.Finding], mart_db: MartResource
+) -> dg.AssetCheckResult:
     result = _check(finding_fn, mart_db)
     return dg.AssetCheckResult(passed=result.passed, metadata=result.metadata, severity=dg.AssetCheckSeverity.WARN)
 

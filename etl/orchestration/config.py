@@ -1,6 +1,5 @@
 """Dagster run config and resources: thin, typed wrappers over the domain's option model and paths."""
 
-
 from pathlib import Path
 
 import dagster as dg
@@ -39,11 +38,14 @@ class MartResource(dg.ConfigurableResource):
     database: str = Field(description="Path of the DuckDB mart file.")
     staging_dir: str = Field("", description="Where runs stage validated events (default: <database>.staging).")
     late_arrival_window_hours: int = Field(
-        24, description="How long events of an interaction never submitted wait for their submission before "
-        "they are quarantined, counted back from the newest event seen.")
+        24,
+        description="How long events of an interaction never submitted wait for their submission before "
+        "they are quarantined, counted back from the newest event seen.",
+    )
 
     serving_database: str = Field(
-        "", description="Read-only copy for BI tools, republished after each load (default: <mart>.serving.duckdb).")
+        "", description="Read-only copy for BI tools, republished after each load (default: <mart>.serving.duckdb)."
+    )
 
     def staging_path(self, run_id: str) -> Path:
         base = Path(self.staging_dir) if self.staging_dir else Path(f"{self.database}.staging")

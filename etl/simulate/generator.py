@@ -29,10 +29,22 @@ from etl.simulate.scenario import Scenario, iso, parse_iso
 
 #: Relative frequency of each documented flow in the simulated traffic (replies dominate, as in real centres).
 DEFAULT_MIX: dict[str, float] = {
-    "routed_and_replies": 40, "invitation_revoked": 3, "autoresponse": 6, "direct_transfer": 5,
-    "direct_transfer_fails": 2, "transfer_through_queue": 5, "transfer_through_queue_fails": 2,
-    "transfer_multiple_vqs": 2, "consult_non_blocking": 3, "consult_blocking": 2, "consult_fails": 1,
-    "draft_reply": 6, "pull_from_queue": 5, "outbound_new": 8, "multipart_reply": 3, "multipart_unsent": 2,
+    "routed_and_replies": 40,
+    "invitation_revoked": 3,
+    "autoresponse": 6,
+    "direct_transfer": 5,
+    "direct_transfer_fails": 2,
+    "transfer_through_queue": 5,
+    "transfer_through_queue_fails": 2,
+    "transfer_multiple_vqs": 2,
+    "consult_non_blocking": 3,
+    "consult_blocking": 2,
+    "consult_fails": 1,
+    "draft_reply": 6,
+    "pull_from_queue": 5,
+    "outbound_new": 8,
+    "multipart_reply": 3,
+    "multipart_unsent": 2,
     "routing_fails_repeatedly": 3,
 }
 
@@ -121,15 +133,27 @@ _AGENT_CACHE: dict[int, dict[str, str]] = {}
 def _agent_fields(num: int) -> dict[str, str]:
     got = _AGENT_CACHE.get(num)
     if got is None:
-        got = _AGENT_CACHE[num] = {"first_name": f"First{num:03d}", "last_name": f"Last{num:03d}",
-                                   "employee_id": f"E{num:05d}", "place": f"Place{num:03d}"}
+        got = _AGENT_CACHE[num] = {
+            "first_name": f"First{num:03d}",
+            "last_name": f"Last{num:03d}",
+            "employee_id": f"E{num:05d}",
+            "place": f"Place{num:03d}",
+        }
     return got
 
 
 def _replay(d: _Draw, day: int) -> list[dict[str, Any]]:
     """One interaction's events (a documented flow with the drawn cast)."""
-    cast = Cast(p=f"d{day}n{d.n}-", a1=f"agent{d.a1:03d}", a2=f"agent{d.a2:03d}", s1=f"Strategy{d.q1}",
-                s2=f"Strategy{d.q2}", iq1=f"Inbound{d.q1}", iq2=f"Inbound{d.q2}", t=d.t)
+    cast = Cast(
+        p=f"d{day}n{d.n}-",
+        a1=f"agent{d.a1:03d}",
+        a2=f"agent{d.a2:03d}",
+        s1=f"Strategy{d.q1}",
+        s2=f"Strategy{d.q2}",
+        iq1=f"Inbound{d.q1}",
+        iq2=f"Inbound{d.q2}",
+        t=d.t,
+    )
     sc = Scenario(start=iso(d.start_ms), prefix=cast.p, seq=True)
     DOCUMENTED[d.flow][0](sc, cast)
     vq_names = {f: f"VQ{v + 1}" for f, v in zip(FLOW_VQS, d.vqs, strict=True)}

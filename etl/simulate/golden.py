@@ -28,8 +28,11 @@ OPTION_SETTINGS: list[dict[str, bool]] = [
 
 def setting_name(options: dict[str, bool]) -> str:
     """File-name form of an option setting, e.g. ``hold=0,ixnq=1,wb=0``."""
-    short = {"populate-workbin-as-hold": "hold", "populate-mm-ixnqueue-facts": "ixnq",
-             "populate-mm-workbin-facts": "wb"}
+    short = {
+        "populate-workbin-as-hold": "hold",
+        "populate-mm-ixnqueue-facts": "ixnq",
+        "populate-mm-workbin-facts": "wb",
+    }
     return ",".join(f"{short[k]}={int(options.get(k, False))}" for k in OPTION_NAMES)
 
 

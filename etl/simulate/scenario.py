@@ -46,8 +46,12 @@ def queue(name: str, role: str | None = None) -> dict[str, Any]:
 
 
 def workbin(name: str, owner_id: str, owner_type: str = "Agent", workbin_type: str = "Draft") -> dict[str, Any]:
-    return {"type": "Workbin", "name": name, "owner": {"type": owner_type, "id": owner_id},
-            "workbin_type": workbin_type}
+    return {
+        "type": "Workbin",
+        "name": name,
+        "owner": {"type": owner_type, "id": owner_id},
+        "workbin_type": workbin_type,
+    }
 
 
 MEDIA_SERVER = {"type": "MediaServer", "id": "EmailServer"}
@@ -85,20 +89,45 @@ class Scenario:
         return ev
 
     # -- interactions arriving or being created ------------------------------------------------------
-    def inbound(self, ixn: str, q: str = "Inbound", subtype: str = "InboundNew", media: str = "email",
-                **attrs: Any) -> Scenario:
+    def inbound(
+        self, ixn: str, q: str = "Inbound", subtype: str = "InboundNew", media: str = "email", **attrs: Any
+    ) -> Scenario:
         """A media server submits a new inbound interaction into an interaction queue."""
         qd = queue(q)
-        self.emit("EventInteractionSubmitted", ixn, media_type=media, interaction_type="Inbound",
-                  interaction_subtype=subtype, actor=MEDIA_SERVER, queue=qd, **attrs)
+        self.emit(
+            "EventInteractionSubmitted",
+            ixn,
+            media_type=media,
+            interaction_type="Inbound",
+            interaction_subtype=subtype,
+            actor=MEDIA_SERVER,
+            queue=qd,
+            **attrs,
+        )
         self.emit("EventPlacedInQueue", ixn, queue=qd, actor=MEDIA_SERVER)
         return self
 
-    def create(self, ixn: str, by: dict[str, Any], parent: str | None = None, itype: str = "Outbound",
-               subtype: str = "OutboundReply", media: str = "email", **attrs: Any) -> Scenario:
+    def create(
+        self,
+        ixn: str,
+        by: dict[str, Any],
+        parent: str | None = None,
+        itype: str = "Outbound",
+        subtype: str = "OutboundReply",
+        media: str = "email",
+        **attrs: Any,
+    ) -> Scenario:
         """An agent or strategy creates an interaction (Reply, ReplyAll, Forward, CreateEmail, consult)."""
-        self.emit("EventInteractionSubmitted", ixn, media_type=media, interaction_type=itype,
-                  interaction_subtype=subtype, parent_id=parent, actor=by, **attrs)
+        self.emit(
+            "EventInteractionSubmitted",
+            ixn,
+            media_type=media,
+            interaction_type=itype,
+            interaction_subtype=subtype,
+            parent_id=parent,
+            actor=by,
+            **attrs,
+        )
         return self
 
     # -- routing strategy ----------------------------------------------------------------------------
@@ -110,10 +139,15 @@ class Scenario:
         self.emit("EventVirtualQueueEntered", ixn, vq=vq, actor=strategy(strat))
         return self
 
-    def vq_leave(self, ixn: str, vq: str, strat: str, outcome: str = "routed",
-                 target: str | None = None) -> Scenario:
-        self.emit("EventVirtualQueueLeft", ixn, vq=vq, actor=strategy(strat), outcome=outcome,
-                  target=agent(target) if target else None)
+    def vq_leave(self, ixn: str, vq: str, strat: str, outcome: str = "routed", target: str | None = None) -> Scenario:
+        self.emit(
+            "EventVirtualQueueLeft",
+            ixn,
+            vq=vq,
+            actor=strategy(strat),
+            outcome=outcome,
+            target=agent(target) if target else None,
+        )
         return self
 
     def route(self, ixn: str, to: str, strat: str, vq: str | None = None) -> Scenario:

@@ -254,9 +254,7 @@ def render_ddl(dialect: str, type_map: TypeMap | None = None) -> str:
         f"-- GIM mart schema v{schema.version} for {dialect}.\n"
         "-- Generated from schema/mart.yaml by `python -m etl.storage.ddl --write`; do not edit.\n\n"
     )
-    statements = [
-        create_table(t, dialect, type_map=type_map).sql(dialect=dialect, pretty=True) for t in schema.tables
-    ]
+    statements = [create_table(t, dialect, type_map=type_map).sql(dialect=dialect, pretty=True) for t in schema.tables]
     return header + ";\n\n".join(statements) + ";\n"
 
 

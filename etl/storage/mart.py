@@ -47,6 +47,7 @@ def _step(what: str) -> Iterator[None]:
     yield
     log.info("%s: %.1f s", what, time.perf_counter() - t0)
 
+
 FACT_TABLES = ("INTERACTION_FACT", "INTERACTION_RESOURCE_FACT", "MEDIATION_SEGMENT_FACT")
 
 

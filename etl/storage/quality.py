@@ -120,13 +120,17 @@ def quarantine_rate(con: duckdb.DuckDBPyConnection, threshold: float = 0.01) -> 
     """Share of the latest run's input that was quarantined; above `threshold` someone should look."""
     rows = con.execute(
         "SELECT EVENTS_READ, EVENTS_QUARANTINED FROM CTL_AUDIT_LOG WHERE EVENTS_READ > 0"
-        " ORDER BY START_TIME DESC LIMIT 1").fetchall()
+        " ORDER BY START_TIME DESC LIMIT 1"
+    ).fetchall()
     if not rows:
         return Finding(True, "no run has read events yet")
     read, quarantined = rows[0]
     rate = quarantined / read
-    return Finding(rate <= threshold, f"{quarantined} of {read} inputs quarantined ({rate:.2%}, limit {threshold:.0%})",
-                   quarantined)
+    return Finding(
+        rate <= threshold,
+        f"{quarantined} of {read} inputs quarantined ({rate:.2%}, limit {threshold:.0%})",
+        quarantined,
+    )
 
 
 def freshness(con: duckdb.DuckDBPyConnection, max_lag_hours: float = 26.0) -> Finding:
@@ -135,5 +139,8 @@ def freshness(con: duckdb.DuckDBPyConnection, max_lag_hours: float = 26.0) -> Fi
     if newest is None:
         return Finding(False, "no events stored yet", 1)
     lag_h = (datetime.now(UTC).timestamp() * 1000 - newest) / 3_600_000
-    return Finding(lag_h <= max_lag_hours, f"newest event is {lag_h:.1f} h old (limit {max_lag_hours} h)",
-                   int(lag_h > max_lag_hours))
+    return Finding(
+        lag_h <= max_lag_hours,
+        f"newest event is {lag_h:.1f} h old (limit {max_lag_hours} h)",
+        int(lag_h > max_lag_hours),
+    )

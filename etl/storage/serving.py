@@ -40,13 +40,15 @@ def publish(mart_path: str | Path, serving_path: str | Path | None = None) -> Pa
         con.sql(f"ATTACH '{Path(mart_path)}' AS mart (READ_ONLY)")
         con.sql(f"ATTACH '{tmp}' AS serve (STORAGE_VERSION '{SERVING_STORAGE_VERSION}')")
         tables = con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'mart' ORDER BY table_name").fetchall()
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'mart' ORDER BY table_name"
+        ).fetchall()
         for (name,) in tables:
             if name in NOT_SERVED:
                 continue
             con.sql(f'CREATE TABLE serve."{name}" AS SELECT * FROM mart."{name}"')
         views = con.execute(
-            "SELECT view_name, sql FROM duckdb_views() WHERE database_name = 'mart' AND NOT internal").fetchall()
+            "SELECT view_name, sql FROM duckdb_views() WHERE database_name = 'mart' AND NOT internal"
+        ).fetchall()
         con.sql("USE serve")
         _create_in_dependency_order([sql for _, sql in views], con)
         con.sql("USE memory")

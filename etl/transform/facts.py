@@ -25,10 +25,31 @@ from etl.ingest.columns import AGENT_STATE_EVENTS
 from etl.settings import runtime
 
 _RULE_COLUMNS = [
-    "event_id", "event", "ts_ms", "interaction_id", "tenant", "media_type", "interaction_type",
-    "interaction_subtype", "parent_id", "thread_id", "actor_type", "actor_id", "actor_place", "party_type",
-    "party_id", "party_place", "queue_type", "queue_name", "queue_role", "queue_owner_type", "queue_owner_id",
-    "vq", "outcome", "reason", "user_data",
+    "event_id",
+    "event",
+    "ts_ms",
+    "interaction_id",
+    "tenant",
+    "media_type",
+    "interaction_type",
+    "interaction_subtype",
+    "parent_id",
+    "thread_id",
+    "actor_type",
+    "actor_id",
+    "actor_place",
+    "party_type",
+    "party_id",
+    "party_place",
+    "queue_type",
+    "queue_name",
+    "queue_role",
+    "queue_owner_type",
+    "queue_owner_id",
+    "vq",
+    "outcome",
+    "reason",
+    "user_data",
 ]
 
 
@@ -107,8 +128,7 @@ def derive_facts(events: pl.DataFrame, options: GimOptions) -> FactFrames:
     fact frames on its own (so Python objects never exist for more than one chunk), over `_workers()`
     processes for big inputs. Chunks are concatenated in order, so the result does not depend on either.
     """
-    ixn_events = sort_events(events.filter(~pl.col("event").is_in(list(AGENT_STATE_EVENTS)))).select(
-        _RULE_COLUMNS)
+    ixn_events = sort_events(events.filter(~pl.col("event").is_in(list(AGENT_STATE_EVENTS)))).select(_RULE_COLUMNS)
     chunks = list(_chunks(ixn_events, CHUNK_EVENTS))
     workers = _workers() if ixn_events.height >= PARALLEL_MIN_EVENTS else 1
     if workers > 1 and len(chunks) > 1:
@@ -217,8 +237,10 @@ def _irf_record(irf: IrfRow, as_of_ms: int) -> dict[str, Any]:
     end_s = _s(irf.end_ms if irf.end_ms is not None else max(as_of_ms, irf.start_ms))
     invite_s, connect_s = _s(irf.invite_ms), _s(irf.connect_ms)
     ring_end = connect_s if connect_s is not None else end_s
-    hold_s = min(irf.hold_ms // 1000 + (0 if irf.hold_since is None else end_s - _s(irf.hold_since)),
-                 (end_s - connect_s) if connect_s is not None else 0)
+    hold_s = min(
+        irf.hold_ms // 1000 + (0 if irf.hold_since is None else end_s - _s(irf.hold_since)),
+        (end_s - connect_s) if connect_s is not None else 0,
+    )
     med_start = _s(irf.mediation_start_ms)
     med_end = invite_s if invite_s is not None else connect_s
     mediation = (med_end - med_start) if med_start is not None and med_end is not None else 0
@@ -255,26 +277,41 @@ def _irf_record(irf: IrfRow, as_of_ms: int) -> dict[str, Any]:
 
 
 _IRF_SCHEMA = {
-    "natural_key": pl.String, "interaction_guid": pl.String, "resource_nk": pl.String,
-    "technical_descriptor_key": pl.Int32, "resource_role": pl.String, "technical_result": pl.String,
-    "result_reason": pl.String, "start_ts": pl.Int64, "end_ts": pl.Int64, "ordinal": pl.Int32,
-    "received_from_nk": pl.String, "last_handler_nk": pl.String, "mediation_msf_nk": pl.String,
-    "mediation_start_ts": pl.Int64, "mediation_duration": pl.Int32, "queue_duration": pl.Int32,
-    "routing_point_duration": pl.Int32, "last_vq_nk": pl.String, "ring_count": pl.Int32,
-    "ring_duration": pl.Int32, "talk_count": pl.Int32, "talk_duration": pl.Int32, "hold_count": pl.Int32,
-    "hold_duration": pl.Int32, "handle_count": pl.Int32, "stop_action": pl.Int16, "active_flag": pl.Int16,
+    "natural_key": pl.String,
+    "interaction_guid": pl.String,
+    "resource_nk": pl.String,
+    "technical_descriptor_key": pl.Int32,
+    "resource_role": pl.String,
+    "technical_result": pl.String,
+    "result_reason": pl.String,
+    "start_ts": pl.Int64,
+    "end_ts": pl.Int64,
+    "ordinal": pl.Int32,
+    "received_from_nk": pl.String,
+    "last_handler_nk": pl.String,
+    "mediation_msf_nk": pl.String,
+    "mediation_start_ts": pl.Int64,
+    "mediation_duration": pl.Int32,
+    "queue_duration": pl.Int32,
+    "routing_point_duration": pl.Int32,
+    "last_vq_nk": pl.String,
+    "ring_count": pl.Int32,
+    "ring_duration": pl.Int32,
+    "talk_count": pl.Int32,
+    "talk_duration": pl.Int32,
+    "hold_count": pl.Int32,
+    "hold_duration": pl.Int32,
+    "handle_count": pl.Int32,
+    "stop_action": pl.Int16,
+    "active_flag": pl.Int16,
 }
 
 
 def _irf_frame(results: list[InteractionFacts]) -> pl.DataFrame:
-    records = [
-        _irf_record(irf, f.interaction.last_event_ms or irf.start_ms) for f in results for irf in f.irfs
-    ]
-    frame = pl.DataFrame(records, schema=_IRF_SCHEMA, orient="row") if records else pl.DataFrame(
-        schema=_IRF_SCHEMA)
+    records = [_irf_record(irf, f.interaction.last_event_ms or irf.start_ms) for f in results for irf in f.irfs]
+    frame = pl.DataFrame(records, schema=_IRF_SCHEMA, orient="row") if records else pl.DataFrame(schema=_IRF_SCHEMA)
     # [K] IRF_ANCHOR marks one IRF per interaction: the first handling resource, else the first IRF.
-    anchor_rank = pl.struct(1 - pl.col("handle_count"), pl.col("ordinal")).rank("ordinal").over(
-        "interaction_guid")
+    anchor_rank = pl.struct(1 - pl.col("handle_count"), pl.col("ordinal")).rank("ordinal").over("interaction_guid")
     return frame.with_columns(irf_anchor=(anchor_rank == 1).cast(pl.Int16))
 
 
@@ -297,32 +334,60 @@ def _msf_record(msf: MsfRow, as_of_ms: int) -> dict[str, Any]:
 
 
 _MSF_SCHEMA = {
-    "natural_key": pl.String, "interaction_guid": pl.String, "resource_nk": pl.String,
-    "technical_descriptor_key": pl.Int32, "technical_result": pl.String, "result_reason": pl.String,
-    "start_ts": pl.Int64, "end_ts": pl.Int64, "mediation_duration": pl.Int32, "ixn_resource_nk": pl.String,
-    "target_ixn_resource_nk": pl.String, "active_flag": pl.Int16,
+    "natural_key": pl.String,
+    "interaction_guid": pl.String,
+    "resource_nk": pl.String,
+    "technical_descriptor_key": pl.Int32,
+    "technical_result": pl.String,
+    "result_reason": pl.String,
+    "start_ts": pl.Int64,
+    "end_ts": pl.Int64,
+    "mediation_duration": pl.Int32,
+    "ixn_resource_nk": pl.String,
+    "target_ixn_resource_nk": pl.String,
+    "active_flag": pl.Int16,
 }
 
 
 def _msf_frame(results: list[InteractionFacts]) -> pl.DataFrame:
     records = [_msf_record(m, f.interaction.last_event_ms or m.start_ms) for f in results for m in f.msfs]
-    return pl.DataFrame(records, schema=_MSF_SCHEMA, orient="row") if records else pl.DataFrame(
-        schema=_MSF_SCHEMA)
+    return pl.DataFrame(records, schema=_MSF_SCHEMA, orient="row") if records else pl.DataFrame(schema=_MSF_SCHEMA)
 
 
 _IXN_SCHEMA = {
-    "interaction_guid": pl.String, "tenant": pl.String, "media_type": pl.String, "interaction_type": pl.String,
-    "interaction_subtype": pl.String, "parent_guid": pl.String, "thread_guid": pl.String, "start_ts": pl.Int64,
-    "end_ts": pl.Int64, "subject": pl.String, "source_address": pl.String, "target_address": pl.String,
+    "interaction_guid": pl.String,
+    "tenant": pl.String,
+    "media_type": pl.String,
+    "interaction_type": pl.String,
+    "interaction_subtype": pl.String,
+    "parent_guid": pl.String,
+    "thread_guid": pl.String,
+    "start_ts": pl.Int64,
+    "end_ts": pl.Int64,
+    "subject": pl.String,
+    "source_address": pl.String,
+    "target_address": pl.String,
     "active_flag": pl.Int16,
 }
 
 
 def _interaction_frame(results: list[InteractionFacts]) -> pl.DataFrame:
     rows = [
-        (i.interaction_id, i.tenant, i.media_type, i.interaction_type, i.interaction_subtype, i.parent_id,
-         i.thread_id, _s(i.start_ms), _s(i.end_ms), i.subject, i.source_address, i.target_address,
-         int(i.end_ms is None))
+        (
+            i.interaction_id,
+            i.tenant,
+            i.media_type,
+            i.interaction_type,
+            i.interaction_subtype,
+            i.parent_id,
+            i.thread_id,
+            _s(i.start_ms),
+            _s(i.end_ms),
+            i.subject,
+            i.source_address,
+            i.target_address,
+            int(i.end_ms is None),
+        )
         for i in (f.interaction for f in results)
         if i.start_ms is not None
     ]
@@ -330,9 +395,15 @@ def _interaction_frame(results: list[InteractionFacts]) -> pl.DataFrame:
 
 
 _RESOURCE_SCHEMA = {
-    "resource_nk": pl.String, "resource_name": pl.String, "resource_type": pl.String,
-    "resource_type_code": pl.String, "resource_subtype": pl.String, "first_name": pl.String,
-    "last_name": pl.String, "employee_id": pl.String, "tenant": pl.String,
+    "resource_nk": pl.String,
+    "resource_name": pl.String,
+    "resource_type": pl.String,
+    "resource_type_code": pl.String,
+    "resource_subtype": pl.String,
+    "first_name": pl.String,
+    "last_name": pl.String,
+    "employee_id": pl.String,
+    "tenant": pl.String,
 }
 
 #: How our parties and queues land in RESOURCE_ (GIM: Agent/AGENT, Queue/QUEUE, RoutingPoint/ROUTINGPOINT).
@@ -360,16 +431,38 @@ def resource_frame(events: pl.DataFrame) -> pl.DataFrame:
         }
         parts.append(events.select(ts_ms="ts_ms", tenant="tenant", **cols))
     none = pl.lit(None, pl.String)
-    parts.append(events.select("ts_ms", "tenant", kind=pl.col("queue_type"), name=pl.col("queue_name"),
-                               first_name=none, last_name=none, employee_id=none))
-    parts.append(events.select("ts_ms", "tenant", kind=pl.lit("VirtualQueue"), name=pl.col("vq"),
-                               first_name=none, last_name=none, employee_id=none))
+    parts.append(
+        events.select(
+            "ts_ms",
+            "tenant",
+            kind=pl.col("queue_type"),
+            name=pl.col("queue_name"),
+            first_name=none,
+            last_name=none,
+            employee_id=none,
+        )
+    )
+    parts.append(
+        events.select(
+            "ts_ms",
+            "tenant",
+            kind=pl.lit("VirtualQueue"),
+            name=pl.col("vq"),
+            first_name=none,
+            last_name=none,
+            employee_id=none,
+        )
+    )
     allr = pl.concat(parts).filter(pl.col("name").is_not_null() & pl.col("kind").is_in(list(_RESOURCE_TYPE)))
-    latest = allr.sort("ts_ms").group_by("kind", "name").agg(
-        pl.col("first_name").drop_nulls().last(),
-        pl.col("last_name").drop_nulls().last(),
-        pl.col("employee_id").drop_nulls().last(),
-        pl.col("tenant").drop_nulls().last(),
+    latest = (
+        allr.sort("ts_ms")
+        .group_by("kind", "name")
+        .agg(
+            pl.col("first_name").drop_nulls().last(),
+            pl.col("last_name").drop_nulls().last(),
+            pl.col("employee_id").drop_nulls().last(),
+            pl.col("tenant").drop_nulls().last(),
+        )
     )
     types = pl.DataFrame(
         [(k, *v) for k, v in _RESOURCE_TYPE.items()],
