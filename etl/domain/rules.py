@@ -477,38 +477,31 @@ def _invited(st: _State, ev: Mapping[str, Any]) -> None:
         st.place_of[party] = ev["party_place"]
     by_strategy = ev.get("actor_type") == "Strategy"
     role = _role_for_invitee(st, ev, by_strategy)
+    extra: dict[str, Any]
     if by_strategy:
         # [D] "the routing is complete as soon as the agent is invited": the strategy leaves the interaction,
         # and the mediation (queue + strategy + VQ time) ends here for the invitee's IRF.
         if ev.get("vq"):
             st.last_vq = ev["vq"]
         st.strategy = None
-        irf = st.new_irf(
-            ev,
-            ev["party_type"],
-            party,
-            role,
-            invite_ms=ts,
-            inviter_id=ev.get("actor_id"),
-            invite_by_strategy=True,
-            invite_reason=ev.get("reason"),
-            **_mediation_kw(st, ts),
-        )
-        irf.mediation_chain = list(st.chain)
+        extra = {"invite_by_strategy": True, **_mediation_kw(st, ts)}
     else:
         # [D] "Agent transfers e-mail directly to another agent": the inviting agent stays until the target
         # accepts; the invitee's IRF starts with the invitation (ring).
         source = st.connected.get(ev.get("actor_id") or "")
-        irf = st.new_irf(
-            ev,
-            ev["party_type"],
-            party,
-            role,
-            invite_ms=ts,
-            inviter_id=ev.get("actor_id"),
-            invite_reason=ev.get("reason"),
-            received_from=source.natural_key if source else None,
-        )
+        extra = {"received_from": source.natural_key if source else None}
+    irf = st.new_irf(
+        ev,
+        ev["party_type"],
+        party,
+        role,
+        invite_ms=ts,
+        inviter_id=ev.get("actor_id"),
+        invite_reason=ev.get("reason"),
+        **extra,
+    )
+    if by_strategy:
+        irf.mediation_chain = list(st.chain)
     st.invited[party] = irf
 
 

@@ -431,28 +431,10 @@ def resource_frame(events: pl.DataFrame) -> pl.DataFrame:
         }
         parts.append(events.select(ts_ms="ts_ms", tenant="tenant", **cols))
     none = pl.lit(None, pl.String)
-    parts.append(
-        events.select(
-            "ts_ms",
-            "tenant",
-            kind=pl.col("queue_type"),
-            name=pl.col("queue_name"),
-            first_name=none,
-            last_name=none,
-            employee_id=none,
+    for kind, name in ((pl.col("queue_type"), pl.col("queue_name")), (pl.lit("VirtualQueue"), pl.col("vq"))):
+        parts.append(
+            events.select("ts_ms", "tenant", kind=kind, name=name, first_name=none, last_name=none, employee_id=none)
         )
-    )
-    parts.append(
-        events.select(
-            "ts_ms",
-            "tenant",
-            kind=pl.lit("VirtualQueue"),
-            name=pl.col("vq"),
-            first_name=none,
-            last_name=none,
-            employee_id=none,
-        )
-    )
     allr = pl.concat(parts).filter(pl.col("name").is_not_null() & pl.col("kind").is_in(list(_RESOURCE_TYPE)))
     latest = (
         allr.sort("ts_ms")
