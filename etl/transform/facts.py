@@ -18,11 +18,31 @@ from typing import Any
 
 import polars as pl
 
-from etl.domain.descriptors import descriptor_key
 from etl.domain.options import GimOptions
-from etl.domain.rules import EVENT_RANK, InteractionFacts, IrfRow, MsfRow, derive_interaction
+from etl.domain.rules import EVENT_RANK, InteractionFacts, derive_interaction
 from etl.ingest.columns import AGENT_STATE_EVENTS
 from etl.settings import runtime
+from etl.transform.metrics import (
+    IRF_RAW_SCHEMA,
+    IXN_RAW_SCHEMA,
+    MSF_RAW_SCHEMA,
+    interaction_metrics,
+    irf_metrics,
+    irf_raw,
+    ixn_raw,
+    msf_metrics,
+    msf_raw,
+)
+from etl.transform.shapes import (
+    MAX_EVENTS,
+    MIN_MEMBERS,
+    SHAPE_INTERACTION_ID,
+    NotReplayable,
+    Shapes,
+    apply_template,
+    canonical_events,
+    find_shapes,
+)
 
 _RULE_COLUMNS = [
     "event_id",
@@ -87,23 +107,43 @@ def _per_interaction(events: pl.DataFrame) -> Iterator[tuple[str, list[dict[str,
         yield interaction_id, [dict(zip(names, row, strict=False)) for row in rows[starts[k] : starts[k + 1]]]
 
 
-def _addresses(rows: list[dict[str, Any]]) -> dict[str, Any]:
+def _addresses(user_data: list[str]) -> tuple[str | None, str | None, str | None]:
     """SUBJECT / SOURCE_ADDRESS / TARGET_ADDRESS from attached data (merge; null deletes), as GIM keeps them."""
     data: dict[str, Any] = {}
-    for row in rows:
-        if row["user_data"]:
-            try:
-                update = json.loads(row["user_data"])
-            except ValueError:
-                continue
-            if isinstance(update, dict):
-                data.update(update)
-                data = {k: v for k, v in data.items() if v is not None}
-    return {
-        "subject": _text(data.get("subject") or data.get("Subject")),
-        "source_address": _text(data.get("from") or data.get("FromAddress")),
-        "target_address": _text(data.get("to") or data.get("ToAddress")),
-    }
+    for text in user_data:
+        try:
+            update = json.loads(text)
+        except ValueError:
+            continue
+        if isinstance(update, dict):
+            data.update(update)
+            data = {k: v for k, v in data.items() if v is not None}
+    return (
+        _text(data.get("subject") or data.get("Subject")),
+        _text(data.get("from") or data.get("FromAddress")),
+        _text(data.get("to") or data.get("ToAddress")),
+    )
+
+
+def _addresses_frame(events: pl.DataFrame) -> pl.DataFrame:
+    """Addresses of every interaction with attached data (only the rows that carry user_data, in order)."""
+    rows = events.filter(pl.col("user_data").is_not_null() & (pl.col("user_data") != ""))
+    ids, texts = rows.get_column("interaction_id").to_list(), rows.get_column("user_data").to_list()
+    out = []
+    begin = 0
+    for end in range(1, len(ids) + 1):
+        if end == len(ids) or ids[end] != ids[begin]:
+            out.append((ids[begin], *_addresses(texts[begin:end])))
+            begin = end
+    return pl.DataFrame(out, schema=_ADDRESS_SCHEMA, orient="row")
+
+
+_ADDRESS_SCHEMA = {
+    "interaction_guid": pl.String,
+    "subject": pl.String,
+    "source_address": pl.String,
+    "target_address": pl.String,
+}
 
 
 def _text(value: Any) -> str | None:
@@ -121,16 +161,37 @@ _Chunk = tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]
 _REJECTED_SCHEMA = {"event_id": pl.String, "reason": pl.String, "field": pl.String}
 
 
-def derive_facts(events: pl.DataFrame, options: GimOptions) -> FactFrames:
+def derive_facts(
+    events: pl.DataFrame, options: GimOptions, *, min_shape_members: int | None = MIN_MEMBERS
+) -> FactFrames:
     """Run GIM's rules over every interaction in `events` (all the events known for those interactions).
 
-    The sorted events are cut at interaction boundaries into chunks of ~CHUNK_EVENTS; each chunk becomes
-    fact frames on its own (so Python objects never exist for more than one chunk), over `_workers()`
-    processes for big inputs. Chunks are concatenated in order, so the result does not depend on either.
+    Interactions of a shape shared by at least `min_shape_members` of them (None: no templates) get their
+    facts from the shape's template (`etl.transform.shapes`), in a few set-based steps; the rest are derived
+    one by one. Those are cut at interaction boundaries into chunks
+    of ~CHUNK_EVENTS (so Python objects never exist for more than one chunk), over `_workers()` processes for
+    big inputs. The raw rows of both are sorted back into interaction order, so the result depends on neither.
     """
-    ixn_events = sort_events(events.filter(~pl.col("event").is_in(list(AGENT_STATE_EVENTS)))).select(_RULE_COLUMNS)
-    chunks = list(_chunks(ixn_events, CHUNK_EVENTS))
-    workers = _workers() if ixn_events.height >= PARALLEL_MIN_EVENTS else 1
+    rule_events = events.filter(~pl.col("event").is_in(list(AGENT_STATE_EVENTS))).select(*_RULE_COLUMNS, "seq")
+    ixn_events = sort_events(rule_events).select(_RULE_COLUMNS)  # sorting fewer columns moves less data
+    shapes = find_shapes(ixn_events)
+    by_shape, covered = _derive_by_shape(shapes, options, min_shape_members)
+    rest = shapes.events.filter(~pl.col("_g").is_in(covered.implode())).select(_RULE_COLUMNS)
+    one_by_one = _derive_one_by_one(rest, options)
+    resources = resource_frame(events)
+    ixns, irfs, msfs, rejected = (pl.concat(frames) for frames in zip(by_shape, one_by_one, strict=True))
+    return FactFrames(
+        interactions=interaction_metrics(ixns.sort("interaction_guid"), _addresses_frame(ixn_events)),
+        irfs=irf_metrics(irfs.sort("interaction_guid", "ordinal")),
+        msfs=msf_metrics(msfs.sort("interaction_guid", "seq")),
+        resources=resources,
+        rejected=rejected,
+    )
+
+
+def _derive_one_by_one(events: pl.DataFrame, options: GimOptions) -> _Chunk:
+    chunks = list(_chunks(events, CHUNK_EVENTS))
+    workers = _workers() if events.height >= PARALLEL_MIN_EVENTS else 1
     if workers > 1 and len(chunks) > 1:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
@@ -140,7 +201,6 @@ def derive_facts(events: pl.DataFrame, options: GimOptions) -> FactFrames:
         with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
             with _bare_main():  # workers are spawned while the first tasks are submitted
                 pending = deque(pool.submit(_derive_chunk, c, options) for c in chunks[:window])
-            resources = resource_frame(events)  # meanwhile, in this process
             parts = []
             for chunk in chunks[window:]:
                 parts.append(pending.popleft().result())
@@ -148,16 +208,9 @@ def derive_facts(events: pl.DataFrame, options: GimOptions) -> FactFrames:
             parts.extend(f.result() for f in pending)
     else:
         parts = [_derive_chunk(c, options) for c in chunks]
-        resources = resource_frame(events)
     if not parts:
-        parts = [_derive_chunk(ixn_events, options)]
-    return FactFrames(
-        interactions=pl.concat([p[0] for p in parts]),
-        irfs=pl.concat([p[1] for p in parts]),
-        msfs=pl.concat([p[2] for p in parts]),
-        resources=resources,
-        rejected=pl.concat([p[3] for p in parts]),
-    )
+        parts = [_derive_chunk(events, options)]
+    return tuple(pl.concat([p[k] for p in parts]) for k in range(4))  # type: ignore[return-value]
 
 
 def _workers() -> int:
@@ -205,8 +258,11 @@ def _chunks(events: pl.DataFrame, size: int) -> Iterator[pl.DataFrame]:
 
 
 def _derive_chunk(events: pl.DataFrame, options: GimOptions) -> _Chunk:
-    """Facts of the interactions in a sorted slice that holds each of them whole."""
-    results: list[InteractionFacts] = []
+    """Raw fact rows of the interactions in a sorted slice that holds each of them whole, one by one."""
+    ixns: list[tuple] = []
+    irfs: list[tuple] = []
+    msfs: list[tuple] = []
+    rejected: list[tuple] = []
     # The rules allocate many small objects and free them again, which makes the cyclic garbage collector
     # rescan everything alive (half of the time at 1 M events); a chunk's objects form no cycles that need it.
     gc_was_enabled = gc.isenabled()
@@ -214,184 +270,88 @@ def _derive_chunk(events: pl.DataFrame, options: GimOptions) -> _Chunk:
     try:
         for interaction_id, rows in _per_interaction(events):
             facts = derive_interaction(interaction_id, rows, options)
-            for k, v in _addresses(rows).items():
-                setattr(facts.interaction, k, v)
-            results.append(facts)
+            _collect(facts, ixns, irfs, msfs)
+            rejected.extend((r.event_id, r.reason, r.field) for r in facts.rejected)
     finally:
         if gc_was_enabled:
             gc.enable()
-    rejected = pl.DataFrame(
-        [(r.event_id, r.reason, r.field) for f in results for r in f.rejected],
-        schema=_REJECTED_SCHEMA,
-        orient="row",
+    return (
+        _frame(ixns, IXN_RAW_SCHEMA),
+        _frame(irfs, IRF_RAW_SCHEMA),
+        _frame(msfs, MSF_RAW_SCHEMA),
+        _frame(rejected, _REJECTED_SCHEMA),
     )
-    return _interaction_frame(results), _irf_frame(results), _msf_frame(results), rejected
 
 
-def _s(ms: int | None) -> int | None:
-    return None if ms is None else ms // 1000
+def _collect(facts: InteractionFacts, ixns: list[tuple], irfs: list[tuple], msfs: list[tuple]) -> None:
+    """Append one interaction's rows (ints and texts, or a template's `Ts` and placeholders)."""
+    i = facts.interaction
+    if i.start_ms is not None:  # never submitted: no INTERACTION_FACT (its events are rejected)
+        ixns.append(ixn_raw(i))
+    irfs.extend(irf_raw(irf, i.last_event_ms) for irf in facts.irfs)
+    msfs.extend(msf_raw(m, i.last_event_ms, seq) for seq, m in enumerate(facts.msfs))
 
 
-def _irf_record(irf: IrfRow, as_of_ms: int) -> dict[str, Any]:
-    """Metrics in whole seconds, computed on second boundaries so that every duration fits the IRF's span."""
-    end_s = _s(irf.end_ms if irf.end_ms is not None else max(as_of_ms, irf.start_ms))
-    invite_s, connect_s = _s(irf.invite_ms), _s(irf.connect_ms)
-    ring_end = connect_s if connect_s is not None else end_s
-    hold_s = min(
-        irf.hold_ms // 1000 + (0 if irf.hold_since is None else end_s - _s(irf.hold_since)),
-        (end_s - connect_s) if connect_s is not None else 0,
+def _frame(rows: list[tuple], schema: dict[str, Any]) -> pl.DataFrame:
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+# -- shapes: the rules once per shape, applied to all its interactions -------------------------------------
+
+
+def _derive_by_shape(shapes: Shapes, options: GimOptions, min_members: int | None) -> tuple[_Chunk, pl.Series]:
+    """Raw fact rows of every interaction whose shape is common enough for a template, and the interaction
+    numbers (`_g`) so covered. The others are left to `_derive_chunk`."""
+    empty = _empty_chunk()
+    if min_members is None:
+        return empty, pl.Series("_g", [], pl.Int64)
+    groups = (
+        shapes.interactions.filter(pl.col("_n") <= MAX_EVENTS)
+        .group_by("_s1", "_s2", "_n")
+        .agg(pl.col("_row").first(), pl.len().alias("_members"))
+        .filter(pl.col("_members") >= min_members)
     )
-    med_start = _s(irf.mediation_start_ms)
-    med_end = invite_s if invite_s is not None else connect_s
-    mediation = (med_end - med_start) if med_start is not None and med_end is not None else 0
-    queue_s = min(irf.queue_ms // 1000, mediation)
-    return {
-        "natural_key": irf.natural_key,
-        "interaction_guid": irf.interaction_id,
-        "resource_nk": f"{irf.party_type}:{irf.party_id}",
-        "technical_descriptor_key": descriptor_key(irf.descriptor),
-        "resource_role": str(irf.role),
-        "technical_result": str(irf.result) if irf.result else "Unspecified",
-        "result_reason": str(irf.result_reason),
-        "start_ts": _s(irf.start_ms),
-        "end_ts": _s(irf.end_ms),
-        "ordinal": irf.ordinal,
-        "received_from_nk": irf.received_from,
-        "last_handler_nk": f"Agent:{irf.last_handler_id}" if irf.last_handler_id else None,
-        "mediation_msf_nk": irf.mediation_msf,
-        "mediation_start_ts": med_start,
-        "mediation_duration": mediation,
-        "queue_duration": queue_s,
-        "routing_point_duration": mediation - queue_s,
-        "last_vq_nk": f"VirtualQueue:{irf.last_vq}" if irf.last_vq else None,
-        "ring_count": int(invite_s is not None),
-        "ring_duration": (ring_end - invite_s) if invite_s is not None else 0,
-        "talk_count": int(connect_s is not None),
-        "talk_duration": max(0, end_s - connect_s - hold_s) if connect_s is not None else 0,
-        "hold_count": irf.hold_count,
-        "hold_duration": hold_s,
-        "handle_count": int(connect_s is not None),
-        "stop_action": irf.stop_action,
-        "active_flag": int(irf.end_ms is None),
-    }
+    templates: dict[tuple[int, int, int], tuple[list, list, list]] = {}
+    for s1, s2, n, row in groups.select("_s1", "_s2", "_n", "_row").iter_rows():
+        rows = shapes.events.slice(row, n).to_dicts()
+        try:
+            facts = derive_interaction(SHAPE_INTERACTION_ID, canonical_events(rows), options)
+            if facts.rejected:
+                continue  # rejected events are reported with their own ids: derived one by one
+            ixns: list[tuple] = []
+            irfs: list[tuple] = []
+            msfs: list[tuple] = []
+            _collect(facts, ixns, irfs, msfs)
+        except NotReplayable:
+            continue
+        templates[(s1, s2, n)] = (ixns, irfs, msfs)
+    if not templates:
+        return empty, pl.Series("_g", [], pl.Int64)
+    keys = pl.DataFrame(list(templates), schema=["_s1", "_s2", "_n"], orient="row").cast(
+        {"_s1": pl.UInt64, "_s2": pl.UInt64, "_n": pl.UInt32}
+    )
+    members = shapes.interactions.join(keys, on=["_s1", "_s2", "_n"], how="semi")
+    covered = members.get_column("_g")
+    per_event = (
+        shapes.events.join(members.select("_g"), on="_g", how="semi")
+        .group_by("_g", maintain_order=True)
+        .agg(_ts="ts_ms", _eid="event_id")
+    )
+    members = members.join(per_event, on="_g", maintain_order="left").join(
+        shapes.identifiers, on="_g", how="left", maintain_order="left"
+    )
+    parts: tuple[list[pl.DataFrame], ...] = ([], [], [])
+    schemas = (IXN_RAW_SCHEMA, IRF_RAW_SCHEMA, MSF_RAW_SCHEMA)
+    for (s1, s2, n), frame in members.partition_by("_s1", "_s2", "_n", as_dict=True).items():
+        for part, rows, schema in zip(parts, templates[(s1, s2, n)], schemas, strict=True):
+            part.extend(apply_template(frame, rows, schema))
+    frames = tuple(pl.concat(p) if p else e for p, e in zip(parts, empty, strict=False))
+    return (*frames, empty[3]), covered
 
 
-_IRF_SCHEMA = {
-    "natural_key": pl.String,
-    "interaction_guid": pl.String,
-    "resource_nk": pl.String,
-    "technical_descriptor_key": pl.Int32,
-    "resource_role": pl.String,
-    "technical_result": pl.String,
-    "result_reason": pl.String,
-    "start_ts": pl.Int64,
-    "end_ts": pl.Int64,
-    "ordinal": pl.Int32,
-    "received_from_nk": pl.String,
-    "last_handler_nk": pl.String,
-    "mediation_msf_nk": pl.String,
-    "mediation_start_ts": pl.Int64,
-    "mediation_duration": pl.Int32,
-    "queue_duration": pl.Int32,
-    "routing_point_duration": pl.Int32,
-    "last_vq_nk": pl.String,
-    "ring_count": pl.Int32,
-    "ring_duration": pl.Int32,
-    "talk_count": pl.Int32,
-    "talk_duration": pl.Int32,
-    "hold_count": pl.Int32,
-    "hold_duration": pl.Int32,
-    "handle_count": pl.Int32,
-    "stop_action": pl.Int16,
-    "active_flag": pl.Int16,
-}
-
-
-def _irf_frame(results: list[InteractionFacts]) -> pl.DataFrame:
-    records = [_irf_record(irf, f.interaction.last_event_ms or irf.start_ms) for f in results for irf in f.irfs]
-    frame = pl.DataFrame(records, schema=_IRF_SCHEMA, orient="row") if records else pl.DataFrame(schema=_IRF_SCHEMA)
-    # [K] IRF_ANCHOR marks one IRF per interaction: the first handling resource, else the first IRF.
-    anchor_rank = pl.struct(1 - pl.col("handle_count"), pl.col("ordinal")).rank("ordinal").over("interaction_guid")
-    return frame.with_columns(irf_anchor=(anchor_rank == 1).cast(pl.Int16))
-
-
-def _msf_record(msf: MsfRow, as_of_ms: int) -> dict[str, Any]:
-    end_s = _s(msf.end_ms if msf.end_ms is not None else max(as_of_ms, msf.start_ms))
-    return {
-        "natural_key": msf.natural_key,
-        "interaction_guid": msf.interaction_id,
-        "resource_nk": f"{msf.kind}:{msf.name}",
-        "technical_descriptor_key": descriptor_key(msf.descriptor),
-        "technical_result": str(msf.result),
-        "result_reason": str(msf.result_reason),
-        "start_ts": _s(msf.start_ms),
-        "end_ts": _s(msf.end_ms),
-        "mediation_duration": end_s - _s(msf.start_ms),
-        "ixn_resource_nk": msf.target or msf.placed_by,
-        "target_ixn_resource_nk": msf.target,
-        "active_flag": int(msf.end_ms is None),
-    }
-
-
-_MSF_SCHEMA = {
-    "natural_key": pl.String,
-    "interaction_guid": pl.String,
-    "resource_nk": pl.String,
-    "technical_descriptor_key": pl.Int32,
-    "technical_result": pl.String,
-    "result_reason": pl.String,
-    "start_ts": pl.Int64,
-    "end_ts": pl.Int64,
-    "mediation_duration": pl.Int32,
-    "ixn_resource_nk": pl.String,
-    "target_ixn_resource_nk": pl.String,
-    "active_flag": pl.Int16,
-}
-
-
-def _msf_frame(results: list[InteractionFacts]) -> pl.DataFrame:
-    records = [_msf_record(m, f.interaction.last_event_ms or m.start_ms) for f in results for m in f.msfs]
-    return pl.DataFrame(records, schema=_MSF_SCHEMA, orient="row") if records else pl.DataFrame(schema=_MSF_SCHEMA)
-
-
-_IXN_SCHEMA = {
-    "interaction_guid": pl.String,
-    "tenant": pl.String,
-    "media_type": pl.String,
-    "interaction_type": pl.String,
-    "interaction_subtype": pl.String,
-    "parent_guid": pl.String,
-    "thread_guid": pl.String,
-    "start_ts": pl.Int64,
-    "end_ts": pl.Int64,
-    "subject": pl.String,
-    "source_address": pl.String,
-    "target_address": pl.String,
-    "active_flag": pl.Int16,
-}
-
-
-def _interaction_frame(results: list[InteractionFacts]) -> pl.DataFrame:
-    rows = [
-        (
-            i.interaction_id,
-            i.tenant,
-            i.media_type,
-            i.interaction_type,
-            i.interaction_subtype,
-            i.parent_id,
-            i.thread_id,
-            _s(i.start_ms),
-            _s(i.end_ms),
-            i.subject,
-            i.source_address,
-            i.target_address,
-            int(i.end_ms is None),
-        )
-        for i in (f.interaction for f in results)
-        if i.start_ms is not None
-    ]
-    return pl.DataFrame(rows, schema=_IXN_SCHEMA, orient="row")
+def _empty_chunk() -> _Chunk:
+    schemas = (IXN_RAW_SCHEMA, IRF_RAW_SCHEMA, MSF_RAW_SCHEMA, _REJECTED_SCHEMA)
+    return tuple(pl.DataFrame(schema=s) for s in schemas)  # type: ignore[return-value]
 
 
 _RESOURCE_SCHEMA = {
