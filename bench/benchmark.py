@@ -5,7 +5,9 @@
 For each size it generates (or reuses, when `<data-dir>/<size>/generated.json` matches the configuration) a
 set of NDJSON files with etl.simulate.generator, then
   1. baseline: DuckDB's bare scan `select count(*) from read_ndjson([...])`, in this process;
-  2. the whole pipeline (etl.cli.run_pipeline: ingest -> facts -> mart, checks included) into a fresh mart
+  2. second baseline, the floor for any pipeline that keeps every field: DuckDB reading every field of the same
+     files (`read_ndjson`, schema auto-detected) and writing them once to Parquet;
+  3. the whole pipeline (etl.cli.run_pipeline: ingest -> facts -> mart, checks included) into a fresh mart
      file, in a child process, timing its phases and sampling the RSS of the child's process tree.
 It reports events/s, the pipeline/scan ratio, peak RSS and the time ratio between the largest and smallest
 size, and writes `<out>/benchmark.json` and `<out>/benchmark.md`.
@@ -94,6 +96,20 @@ def bare_scan(files: list[str]) -> tuple[float, int]:
     elapsed = time.perf_counter() - t0
     con.close()
     return elapsed, n
+
+
+def full_read(files: list[str], work: Path) -> float:
+    import duckdb
+
+    out = work / "full_read.parquet"
+    con = duckdb.connect()
+    con.sql("SET enable_progress_bar = false")
+    t0 = time.perf_counter()
+    con.execute(f"COPY (SELECT * FROM read_ndjson($files)) TO '{out}' (FORMAT parquet)", {"files": files})
+    elapsed = time.perf_counter() - t0
+    con.close()
+    out.unlink()
+    return elapsed
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -254,11 +270,12 @@ def main(argv: list[str] | None = None) -> int:
             f"[{label}] {len(files)} files, {gen['bytes'] / 2**20:.0f} MiB (generated in {gen['generate_s']} s)",
             flush=True,
         )
-        scans, runs = [], []
+        scans, reads, runs = [], [], []
         for _ in range(args.repeat):
             scan_s, n = bare_scan(files)
             scans.append(scan_s)
-            print(f"[{label}] bare scan: {n} lines in {scan_s:.2f} s", flush=True)
+            reads.append(full_read(files, work))
+            print(f"[{label}] bare scan: {n} lines in {scan_s:.2f} s; full read {reads[-1]:.2f} s", flush=True)
             run = run_pipeline_child(files, work, args.max_rss_gib)
             if "failed" in run:
                 print(f"[{label}] pipeline FAILED: {run['failed']}", flush=True)
@@ -290,6 +307,8 @@ def main(argv: list[str] | None = None) -> int:
             "pipeline_s": best["pipeline_s"],
             "pipeline_events_per_s": n / best["pipeline_s"],
             "pipeline_over_scan": best["pipeline_s"] / scan,
+            "full_read_s": min(reads),
+            "pipeline_over_full_read": best["pipeline_s"] / min(reads),
             "phases_s": best["phases_s"],
             "peak_rss_mib": best["tree_peak_rss_mib"],
             "cpu_s": best["cpu_s"],
@@ -299,6 +318,7 @@ def main(argv: list[str] | None = None) -> int:
             "success": best["success"],
             "all_pipeline_s": [r["pipeline_s"] for r in runs],
             "all_scan_s": scans,
+            "all_full_read_s": reads,
         }
     done = {k: v for k, v in report["sizes"].items() if "pipeline_s" in v}
     if len(done) >= 2:
@@ -325,21 +345,23 @@ def _markdown(report: dict) -> str:
         f"{m['cpus']} CPUs (load average {report['loadavg']} at the start), {m['platform']}, "
         f"Python {m['python']}, DuckDB {m['duckdb']}, Polars {m['polars']}",
         "",
-        "| size | events | input MiB | bare scan s | pipeline s | events/s | pipeline/scan | peak RSS MiB "
-        "| ingest s | derive s | mart load s (incl. derive) | serving publish s | CPU s |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| size | events | input MiB | bare scan s | full read s | pipeline s | events/s | pipeline/scan "
+        "| pipeline/full read | peak RSS MiB | ingest s | derive s | mart load s (incl. derive) | serving publish s "
+        "| CPU s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for label, r in report["sizes"].items():
         if "failed" in r:
             lines.append(
-                f"| {label} | {r['events']:,} | {r['input_mib']:.0f} | {r['bare_scan_s']:.2f} | "
-                f"FAILED: {r['failed'][:200]} | | | {r['tree_peak_rss_mib']:.0f} | | | | | |"
+                f"| {label} | {r['events']:,} | {r['input_mib']:.0f} | {r['bare_scan_s']:.2f} | | "
+                f"FAILED: {r['failed'][:200]} | | | | {r['tree_peak_rss_mib']:.0f} | | | | | |"
             )
             continue
         ph = r["phases_s"]
         lines.append(
-            f"| {label} | {r['events']:,} | {r['input_mib']:.0f} | {r['bare_scan_s']:.2f} | {r['pipeline_s']:.1f} "
-            f"| {r['pipeline_events_per_s']:,.0f} | {r['pipeline_over_scan']:.1f}x | {r['peak_rss_mib']:.0f} "
+            f"| {label} | {r['events']:,} | {r['input_mib']:.0f} | {r['bare_scan_s']:.2f} | {r['full_read_s']:.2f} "
+            f"| {r['pipeline_s']:.1f} | {r['pipeline_events_per_s']:,.0f} | {r['pipeline_over_scan']:.1f}x "
+            f"| {r['pipeline_over_full_read']:.1f}x | {r['peak_rss_mib']:.0f} "
             f"| {ph.get('ingest', 0):.1f} | {ph.get('derive_facts', 0):.1f} "
             f"| {ph.get('mart_load_incl_derive', 0):.1f} | {ph.get('serving_publish', 0):.1f} | {r['cpu_s']:.0f} |"
         )
