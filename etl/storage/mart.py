@@ -348,11 +348,12 @@ def _derive_slices(
         with _step(f"slice {part + 1}/{slices}: write facts"):
             for table, n in _write_facts(con, facts, result.audit_key, stage).items():
                 result.rows[table] += n
-        links.append(
-            facts.interactions.select("interaction_guid", "parent_guid", "thread_guid").filter(
-                pl.col("parent_guid").is_not_null() | pl.col("thread_guid").is_not_null()
-            )
+        thread_links = facts.interactions.select("interaction_guid", "parent_guid", "thread_guid").filter(
+            pl.col("parent_guid").is_not_null() | pl.col("thread_guid").is_not_null()
         )
+        # Facts' strings may be views into the slice's event buffers (ids are copied, not rebuilt): keep a copy
+        # of their own, or every slice's events would stay in memory until the end of the load.
+        links.append(pl.from_arrow(thread_links.to_arrow(compat_level=pl.CompatLevel.oldest())))
     return moved
 
 
