@@ -218,6 +218,8 @@ def find_shapes(events: pl.DataFrame) -> Shapes:
     token = pl.struct(
         *LITERAL_COLUMNS, *(f"{c}_k" for c in ID_COLUMNS), "_pos", same_ts.alias("_same"), pl.col("ts_ms") > 0
     )
+    # A shape is named by 128 bits (two seeded hashes of the event-token list): a collision would hand one shape's
+    # facts to another, accepted as negligible next to comparing every interaction's token list in full.
     frame = frame.with_columns(_h1=token.hash(seed=1), _h2=token.hash(seed=2))
     per_ixn = frame.group_by("_g", maintain_order=True).agg(
         pl.col("interaction_id").first(), _row=pl.col("_row").first(), _s1="_h1", _s2="_h2", _n=pl.len()
