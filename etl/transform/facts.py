@@ -159,6 +159,8 @@ PARALLEL_MIN_EVENTS = 200_000
 
 _Chunk = tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]
 _REJECTED_SCHEMA = {"event_id": pl.String, "reason": pl.String, "field": pl.String}
+#: The four frames of a `_Chunk`, in order.
+_CHUNK_SCHEMAS = (IXN_RAW_SCHEMA, IRF_RAW_SCHEMA, MSF_RAW_SCHEMA, _REJECTED_SCHEMA)
 
 
 def derive_facts(
@@ -168,9 +170,9 @@ def derive_facts(
 
     Interactions of a shape shared by at least `min_shape_members` of them (None: no templates) get their
     facts from the shape's template (`etl.transform.shapes`), in a few set-based steps; the rest are derived
-    one by one. Those are cut at interaction boundaries into chunks
-    of ~CHUNK_EVENTS (so Python objects never exist for more than one chunk), over `_workers()` processes for
-    big inputs. The raw rows of both are sorted back into interaction order, so the result depends on neither.
+    one by one. Those are cut at interaction boundaries into chunks of ~CHUNK_EVENTS (so Python objects never
+    exist for more than one chunk), over `_workers()` processes for big inputs. The raw rows of both are sorted
+    back into interaction order, so the result depends on neither.
     """
     rule_events = events.filter(~pl.col("event").is_in(list(AGENT_STATE_EVENTS))).select(*_RULE_COLUMNS, "seq")
     ixn_events = sort_events(rule_events).select(_RULE_COLUMNS)  # sorting fewer columns moves less data
@@ -209,7 +211,7 @@ def _derive_one_by_one(events: pl.DataFrame, options: GimOptions) -> _Chunk:
     else:
         parts = [_derive_chunk(c, options) for c in chunks]
     if not parts:
-        parts = [_derive_chunk(events, options)]
+        return _empty_chunk()
     return tuple(pl.concat([p[k] for p in parts]) for k in range(4))  # type: ignore[return-value]
 
 
@@ -275,12 +277,9 @@ def _derive_chunk(events: pl.DataFrame, options: GimOptions) -> _Chunk:
     finally:
         if gc_was_enabled:
             gc.enable()
-    return (
-        _frame(ixns, IXN_RAW_SCHEMA),
-        _frame(irfs, IRF_RAW_SCHEMA),
-        _frame(msfs, MSF_RAW_SCHEMA),
-        _frame(rejected, _REJECTED_SCHEMA),
-    )
+    rows = (ixns, irfs, msfs, rejected)
+    frames = (pl.DataFrame(r, schema=s, orient="row") for r, s in zip(rows, _CHUNK_SCHEMAS, strict=True))
+    return tuple(frames)  # type: ignore[return-value]
 
 
 def _collect(facts: InteractionFacts, ixns: list[tuple], irfs: list[tuple], msfs: list[tuple]) -> None:
@@ -290,10 +289,6 @@ def _collect(facts: InteractionFacts, ixns: list[tuple], irfs: list[tuple], msfs
         ixns.append(ixn_raw(i))
     irfs.extend(irf_raw(irf, i.last_event_ms) for irf in facts.irfs)
     msfs.extend(msf_raw(m, i.last_event_ms, seq) for seq, m in enumerate(facts.msfs))
-
-
-def _frame(rows: list[tuple], schema: dict[str, Any]) -> pl.DataFrame:
-    return pl.DataFrame(rows, schema=schema, orient="row")
 
 
 # -- shapes: the rules once per shape, applied to all its interactions -------------------------------------
@@ -341,7 +336,7 @@ def _derive_by_shape(shapes: Shapes, options: GimOptions, min_members: int | Non
         shapes.identifiers, on="_g", how="left", maintain_order="left"
     )
     parts: tuple[list[pl.DataFrame], ...] = ([], [], [])
-    schemas = (IXN_RAW_SCHEMA, IRF_RAW_SCHEMA, MSF_RAW_SCHEMA)
+    schemas = _CHUNK_SCHEMAS[:3]
     for (s1, s2, n), frame in members.partition_by("_s1", "_s2", "_n", as_dict=True).items():
         for part, rows, schema in zip(parts, templates[(s1, s2, n)], schemas, strict=True):
             part.extend(apply_template(frame, rows, schema))
@@ -350,8 +345,7 @@ def _derive_by_shape(shapes: Shapes, options: GimOptions, min_members: int | Non
 
 
 def _empty_chunk() -> _Chunk:
-    schemas = (IXN_RAW_SCHEMA, IRF_RAW_SCHEMA, MSF_RAW_SCHEMA, _REJECTED_SCHEMA)
-    return tuple(pl.DataFrame(schema=s) for s in schemas)  # type: ignore[return-value]
+    return tuple(pl.DataFrame(schema=s) for s in _CHUNK_SCHEMAS)  # type: ignore[return-value]
 
 
 _RESOURCE_SCHEMA = {

@@ -135,9 +135,17 @@ def _s(col: str | pl.Expr) -> pl.Expr:
     return (pl.col(col) if isinstance(col, str) else col) // 1000
 
 
+def _end_s() -> pl.Expr:
+    """End in seconds; an active fact is measured up to the interaction's last event (its "as of" time)."""
+    return _s(pl.coalesce("end_ms", pl.max_horizontal("as_of_ms", "start_ms")))
+
+
+_ACTIVE_FLAG = pl.col("end_ms").is_null().cast(pl.Int16)
+
+
 def irf_metrics(raw: pl.DataFrame) -> pl.DataFrame:
     """INTERACTION_RESOURCE_FACT columns and metrics, one row per raw IRF."""
-    end_s = _s(pl.coalesce("end_ms", pl.max_horizontal("as_of_ms", "start_ms")))
+    end_s = _end_s()
     invite_s, connect_s = _s("invite_ms"), _s("connect_ms")
     med_start, med_end = _s("mediation_start_ms"), pl.coalesce(invite_s, connect_s)
     connected = connect_s.is_not_null()
@@ -179,7 +187,7 @@ def irf_metrics(raw: pl.DataFrame) -> pl.DataFrame:
         hold_duration=pl.col("_hold_s").cast(pl.Int32),
         handle_count=connected.cast(pl.Int32),
         stop_action="stop_action",
-        active_flag=pl.col("end_ms").is_null().cast(pl.Int16),
+        active_flag=_ACTIVE_FLAG,
     ).with_columns(
         # [K] IRF_ANCHOR marks one IRF per interaction: the first handling resource, else the first IRF.
         irf_anchor=(
@@ -190,7 +198,7 @@ def irf_metrics(raw: pl.DataFrame) -> pl.DataFrame:
 
 def msf_metrics(raw: pl.DataFrame) -> pl.DataFrame:
     """MEDIATION_SEGMENT_FACT columns and metrics, one row per raw MSF."""
-    end_s = _s(pl.coalesce("end_ms", pl.max_horizontal("as_of_ms", "start_ms")))
+    end_s = _end_s()
     return raw.select(
         "natural_key",
         "interaction_guid",
@@ -203,7 +211,7 @@ def msf_metrics(raw: pl.DataFrame) -> pl.DataFrame:
         mediation_duration=(end_s - _s("start_ms")).cast(pl.Int32),
         ixn_resource_nk="ixn_resource_nk",
         target_ixn_resource_nk="target_ixn_resource_nk",
-        active_flag=pl.col("end_ms").is_null().cast(pl.Int16),
+        active_flag=_ACTIVE_FLAG,
     )
 
 
@@ -222,5 +230,5 @@ def interaction_metrics(raw: pl.DataFrame, addresses: pl.DataFrame) -> pl.DataFr
         subject="subject",
         source_address="source_address",
         target_address="target_address",
-        active_flag=pl.col("end_ms").is_null().cast(pl.Int16),
+        active_flag=_ACTIVE_FLAG,
     )
