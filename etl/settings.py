@@ -1,7 +1,9 @@
-"""Process-level tuning, read from the environment (``GIM_ETL_*``) with pydantic-settings.
+"""Process-level settings, read from the environment (``GIM_ETL_*``) with pydantic-settings: where things live,
+how long events wait, and how fast / in how much memory a run goes.
 
-These change how fast and in how much memory a run goes, never which facts it produces (tests prove the mart is
-the same whatever the values); the options that change facts are `etl.domain.options.GimOptions`.
+None of these change which facts a run produces (tests prove the mart is the same whatever the tuning values);
+the options that change facts are `etl.domain.options.GimOptions`. Dagster reads the same variables through
+`dg.EnvVar` (`etl/definitions.py`), so the UI shows where a resource's value came from.
 """
 
 from __future__ import annotations
@@ -9,15 +11,30 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+ENV_PREFIX = "GIM_ETL_"
+
 
 class RuntimeSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="GIM_ETL_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
 
+    # -- paths
+    db: str = Field("out/gim_mart.duckdb", description="The DuckDB mart file the Dagster code location writes.")
+    serving_db: str = Field("", description="The read-only copy for BI tools (default: <mart>.serving.duckdb).")
+    staging_dir: str = Field("", description="Where runs stage validated events (default: <mart>.staging).")
+    landing_dir: str = Field("landing", description="The directory `landing_sensor` watches for new event files.")
+    # -- windows
+    late_arrival_window_hours: int = Field(
+        24,
+        ge=0,
+        description="How long events of an interaction never submitted wait for their submission before they are "
+        "quarantined, counted back from the newest event seen.",
+    )
+    # -- speed and memory
     workers: int | None = Field(
         None, ge=1, description="Processes that apply the rules to big inputs (default: the CPUs this process may use)."
     )
     duckdb_memory_limit: str = Field(
-        "1GB", description="DuckDB's memory_limit for ingest and mart connections; beyond it DuckDB spills to disk."
+        "1GB", description="DuckDB's memory_limit for every connection; beyond it DuckDB spills to disk."
     )
     derive_batch_events: int = Field(
         500_000,
@@ -31,5 +48,8 @@ def runtime() -> RuntimeSettings:
     return RuntimeSettings()
 
 
-def duckdb_memory_limit() -> str:
-    return runtime().duckdb_memory_limit
+def env_name(field: str) -> str:
+    """The environment variable behind a settings field: ``db`` -> ``GIM_ETL_DB``."""
+    if field not in RuntimeSettings.model_fields:
+        raise KeyError(field)
+    return f"{ENV_PREFIX}{field.upper()}"
