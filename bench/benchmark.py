@@ -7,7 +7,7 @@ set of NDJSON files with etl.simulate.generator, then
   1. baseline: DuckDB's bare scan `select count(*) from read_ndjson([...])`, in this process;
   2. second baseline, the floor for any pipeline that keeps every field: DuckDB reading every field of the same
      files (`read_ndjson`, schema auto-detected) and writing them once to Parquet;
-  3. the whole pipeline (etl.cli.run_pipeline: ingest -> facts -> mart, checks included) into a fresh mart
+  3. the whole pipeline (etl.orchestration.run.run_pipeline: ingest -> facts -> mart, checks included) into a fresh mart
      file, in a child process, timing its phases and sampling the RSS of the child's process tree.
 It reports events/s, the pipeline/scan ratio, peak RSS and the time ratio between the largest and smallest
 size, and writes `<out>/benchmark.json` and `<out>/benchmark.md`.
@@ -128,22 +128,23 @@ def timed(name, fn):
             phases[name] = phases.get(name, 0.0) + time.perf_counter() - t0
     return wrapper
 import etl.orchestration.assets as assets
-from etl.storage import mart
+import etl.pipeline.load as load
+from etl.connections import connect
 assets.stage_events = timed("ingest", assets.stage_events)
-assets.derive_facts = timed("derive_facts", assets.derive_facts)
-mart.load_run = timed("mart_load_incl_derive", mart.load_run)
+load.derive_facts = timed("derive_facts", load.derive_facts)
+assets.load_run = timed("mart_load_incl_derive", assets.load_run)
 try:
     from etl.storage import serving
     serving.publish = timed("serving_publish", serving.publish)
 except ImportError:
     pass
-from etl.cli import run_pipeline
+from etl.orchestration.run import run_pipeline
 from etl.domain.options import GimOptions
 files, db = json.loads(sys.argv[1]), sys.argv[2]
 t0 = time.perf_counter()
 result = run_pipeline(files, db, GimOptions())
 wall = time.perf_counter() - t0
-con = mart.connect(db, read_only=True)
+con = connect(db, read_only=True)
 audit = con.sql("SELECT EVENTS_READ, EVENTS_LOADED, EVENTS_DUPLICATE, EVENTS_QUARANTINED, INTERACTION_FACT_ROWS,"
                 " INTERACTION_RESOURCE_FACT_ROWS, MEDIATION_SEGMENT_FACT_ROWS FROM CTL_AUDIT_LOG").fetchall()[0]
 con.close()

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-import dagster as dg
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from etl.connections import connect
 from etl.domain.options import GimOptions
-from etl.storage import mart
 
 console = Console(width=None if sys.stdout.isatty() else 120)
 
@@ -66,34 +64,8 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def run_pipeline(
-    events: Sequence[str], db: str, options: GimOptions, log_level: str = "WARNING"
-) -> dg.ExecuteInProcessResult:
-    """Materialize the asset graph (ingest -> mart -> checks) in process, as Dagster would."""
-    from etl.definitions import ASSETS, CHECKS, WARN_CHECKS
-    from etl.orchestration.config import GimOptionsConfig, MartResource
-
-    run_config = {
-        "ops": {
-            "raw_events": {"config": {"events": [str(e) for e in events]}},
-            "gim_mart": {"config": GimOptionsConfig.from_options(options)},
-        },
-        "loggers": {"console": {"config": {"log_level": log_level}}},
-    }
-    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
-    with instance:
-        return dg.materialize(
-            [*ASSETS, *CHECKS, *WARN_CHECKS],
-            run_config=run_config,
-            resources={"mart_db": MartResource(database=str(db))},
-            instance=instance,
-            raise_on_error=False,
-            tags={"gim-etl/entry": "cli"},
-        )
-
-
 def _summary(db: str, run_id: str) -> None:
-    con = mart.connect(db, read_only=True)
+    con = connect(db, read_only=True)
     try:
         row = con.execute(
             "SELECT FILES_READ, EVENTS_READ, EVENTS_LOADED, EVENTS_DUPLICATE, EVENTS_QUARANTINED,"
@@ -187,6 +159,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if missing:
         console.print(f"[red]error:[/] no such event file or directory: {', '.join(missing)}")
         return 2
+    from etl.orchestration.run import run_pipeline  # Dagster's import costs ~1 s: only for `run`
+
     result = run_pipeline(args.events, args.db, options, log_level="WARNING" if args.quiet else "INFO")
     if not result.success:
         console.print("[red]run failed[/]; see the Dagster log above")

@@ -6,13 +6,31 @@ import os
 
 import dagster as dg
 
-from etl.orchestration.assets import facts_by_event_day, gim_mart, raw_events
+from etl.orchestration.assets import ASSETS, facts_by_event_day
 from etl.orchestration.automation import daily_rederive_job, daily_schedule, gim_etl_job, landing_sensor
 from etl.orchestration.checks import CHECKS, WARN_CHECKS
 from etl.orchestration.config import MartResource
+from etl.settings import env_name, runtime
 
-#: The file-driven graph (ingest -> single-writer mart load) that `gim-etl run` materializes.
-ASSETS = [raw_events, gim_mart]
+
+def _setting(field: str) -> str | dg.EnvVar:
+    """A `etl.settings` value for a resource: read through `dg.EnvVar` when its variable is set (the UI then
+    shows where it came from), else the settings' default."""
+    name = env_name(field)
+    return dg.EnvVar(name) if name in os.environ else getattr(runtime(), field)
+
+
+def _mart_resource() -> MartResource:
+    window = env_name("late_arrival_window_hours")
+    return MartResource(
+        database=_setting("db"),
+        serving_database=_setting("serving_db"),
+        staging_dir=_setting("staging_dir"),
+        late_arrival_window_hours=(
+            dg.EnvVar.int(window) if window in os.environ else runtime().late_arrival_window_hours
+        ),
+    )
+
 
 defs = dg.Definitions(
     assets=[*ASSETS, facts_by_event_day],
@@ -20,5 +38,5 @@ defs = dg.Definitions(
     jobs=[gim_etl_job, daily_rederive_job],
     schedules=[daily_schedule],
     sensors=[landing_sensor],
-    resources={"mart_db": MartResource(database=os.environ.get("GIM_ETL_DB", "out/gim_mart.duckdb"))},
+    resources={"mart_db": _mart_resource()},
 )

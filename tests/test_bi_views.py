@@ -14,7 +14,7 @@ import polars as pl
 import pytest
 from conftest import FIXTURES, query
 
-from etl.bi.views import AGENT_VIEWS, QUEUE_VIEWS, VIEWS_DIR, create_views, has_views, view_names
+from etl.storage.views import AGENT_VIEWS, QUEUE_VIEWS, VIEWS_DIR, create_views, has_views, view_names
 
 DEFAULT_SETTING = "hold=0,ixnq=0,wb=0"
 

@@ -171,7 +171,7 @@ def test_kill_mid_run_leaves_mart_and_serving_file_as_they_were(tmp_path: Path, 
     script = textwrap.dedent(f"""
         import os, sys, time
         from pathlib import Path
-        import etl.storage.mart as mart, etl.storage.serving as serving
+        import etl.storage.audit as audit, etl.storage.fact_stage as fact_stage, etl.storage.serving as serving
         def block(*a, **k):
             Path({str(marker)!r}).touch()
             time.sleep(600)
@@ -179,9 +179,9 @@ def test_kill_mid_run_leaves_mart_and_serving_file_as_they_were(tmp_path: Path, 
         def block_serving_rename(src, dst):  # os.replace also renames staged files: block only the publish
             return block() if str(dst).endswith(".serving.duckdb") else real_replace(src, dst)
         if {stage!r} == "staged-facts":  # slices derived and staged beside the mart, not yet inserted
-            mart._FactStage.insert = block
+            fact_stage.FactStage.insert = block
         elif {stage!r} == "load":  # everything written, not yet committed
-            mart._audit = block
+            audit.write_audit = block
         else:
             serving.os.replace = block_serving_rename
         from etl.cli import main

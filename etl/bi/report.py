@@ -15,7 +15,8 @@ from pathlib import Path
 
 import duckdb
 
-from etl.bi.views import create_views, has_views
+from etl.connections import connect
+from etl.storage.views import create_views, has_views
 
 # One palette per chart, so a screenshot test can find every chart by its colours.
 COLORS = {
@@ -437,7 +438,7 @@ aggregates from the AG2_* views</div></header>
 
 def write_report(db: str | Path, out: str | Path, title: str = "gim-etl mart report") -> Path:
     """Render the report of the mart file ``db`` (opened read-only) into ``out``."""
-    con = duckdb.connect(str(db), read_only=True)
+    con = connect(db, read_only=True)
     try:
         text = render_report(con, title)
     finally:

@@ -1,63 +1,33 @@
-"""The asset graph: raw events -> (one writer) mart tables. Wiring only; the rules live in etl.domain."""
+"""The asset graph: raw events -> (one writer) mart tables. Wiring only: ingestion is `etl.ingest`, the load and
+GIM's rules are `etl.pipeline` / `etl.domain`, the table groups come from schema/mart.yaml."""
 
 import shutil
 import warnings
-from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
 import polars as pl
-from pydantic import BaseModel
 
-from etl.ingest.reader import batch_query, stage_events
+from etl.connections import connect
+from etl.ingest.staging import StagedEvents, stage_events
 from etl.orchestration.config import GimOptionsConfig, IngestConfig, MartResource
-from etl.storage import mart, serving
-from etl.storage.mart import FACT_TABLES
-from etl.transform.facts import derive_facts
+from etl.pipeline.load import load_run, rederive_window
+from etl.storage import serving
+from etl.storage.ddl import tables_of_kind
 
-DIMENSION_TABLES = ("TECHNICAL_DESCRIPTOR", "RESOURCE_", "MEDIA_TYPE", "INTERACTION_TYPE", "DATE_TIME", "TENANT")
-OPERATIONS_TABLES = ("STG_EVENTS", "STG_EVENT_QUARANTINE", "CTL_AUDIT_LOG")
-MART_TABLES = FACT_TABLES + DIMENSION_TABLES + OPERATIONS_TABLES
-
-
-class StagedBatch(BaseModel):
-    """What `raw_events` hands to the mart load: staged Parquet files and the ingest counts."""
-
-    run_id: str
-    started: datetime
-    events_path: str
-    repeats_path: str | None
-    quarantine_path: str
-    files_read: int
-    events_read: int
-    events_valid: int
-    duplicates: int
-    quarantined: int
+#: The mart's tables that are assets: every kind but the loader's internal key map.
+MART_TABLES = tables_of_kind("fact", "dimension", "operations", "staging")
 
 
 @dg.asset(group_name="ingest", kinds={"polars", "parquet"})
-def raw_events(context: dg.AssetExecutionContext, config: IngestConfig, mart_db: MartResource) -> StagedBatch:
+def raw_events(context: dg.AssetExecutionContext, config: IngestConfig, mart_db: MartResource) -> StagedEvents:
     """Contract events read from NDJSON/Parquet, validated, de-duplicated within the batch, staged as Parquet.
     Bad input goes to the quarantine with file, line, field and reason; it never fails the run."""
-    started = datetime.now(UTC)
     staged = stage_events(config.events, context.run_id, mart_db.staging_path(context.run_id))
-    quarantine = pl.read_parquet(staged.quarantine_path)
-    for row in quarantine.head(20).iter_rows(named=True):
+    for row in pl.read_parquet(staged.quarantine_path, n_rows=20).iter_rows(named=True):
         context.log.warning(f"quarantined {row['SOURCE_FILE']}:{row['SOURCE_LINE']} [{row['FIELD']}] {row['REASON']}")
-    batch = StagedBatch(
-        run_id=context.run_id,
-        started=started,
-        events_path=str(staged.events_path),
-        repeats_path=str(staged.repeats_path) if staged.repeats_path else None,
-        quarantine_path=str(staged.quarantine_path),
-        files_read=staged.files_read,
-        events_read=staged.events_read,
-        events_valid=staged.events_valid,
-        duplicates=staged.duplicates,
-        quarantined=staged.quarantined,
-    )
-    context.add_output_metadata({k: v for k, v in batch.model_dump().items() if isinstance(v, int)})
-    return batch
+    context.add_output_metadata({k: v for k, v in staged.model_dump().items() if isinstance(v, int)})
+    return staged
 
 
 @dg.multi_asset(
@@ -66,26 +36,13 @@ def raw_events(context: dg.AssetExecutionContext, config: IngestConfig, mart_db:
     can_subset=False,
 )
 def gim_mart(
-    context: dg.AssetExecutionContext, raw_events: StagedBatch, config: GimOptionsConfig, mart_db: MartResource
+    context: dg.AssetExecutionContext, raw_events: StagedEvents, config: GimOptionsConfig, mart_db: MartResource
 ):
     """The single writer: appends the batch to STG_EVENTS, re-derives every interaction it touches with GIM's
     rules and replaces those facts under stable ids, in one transaction."""
-    quarantine = pl.read_parquet(raw_events.quarantine_path)
-    con = mart.connect(mart_db.database)
+    con = connect(mart_db.database)
     try:
-        result = mart.load_run(
-            con,
-            run_id=raw_events.run_id,
-            events=batch_query(raw_events.events_path, raw_events.repeats_path),
-            quarantine=quarantine,
-            options=config.to_options(),
-            derive=derive_facts,
-            started=raw_events.started,
-            files_read=raw_events.files_read,
-            events_read=raw_events.events_read,
-            batch_duplicates=raw_events.duplicates,
-            late_window_s=mart_db.late_arrival_window_hours * 3600,
-        )
+        result = load_run(con, raw_events, config.to_options(), mart_db.late_arrival_window_hours * 3600)
         counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in MART_TABLES}
     finally:
         con.close()
@@ -132,15 +89,14 @@ def facts_by_event_day(
     """Re-derive the facts of every interaction with an event on this day, from the stored events, under the
     options of this run (schedules re-run yesterday for late events; backfills replay a date range)."""
     window = context.partition_time_window
-    con = mart.connect(mart_db.database)
+    con = connect(mart_db.database)
     try:
-        result = mart.rederive_window(
+        result = rederive_window(
             con,
-            run_id=context.run_id,
-            start_ms=int(window.start.timestamp() * 1000),
-            end_ms=int(window.end.timestamp() * 1000),
-            options=config.to_options(),
-            derive=derive_facts,
+            context.run_id,
+            int(window.start.timestamp() * 1000),
+            int(window.end.timestamp() * 1000),
+            config.to_options(),
         )
     finally:
         con.close()
@@ -152,3 +108,7 @@ def facts_by_event_day(
             "serving_file": str(served),
         }
     )
+
+
+#: The file-driven graph (ingest -> single-writer mart load) that `gim-etl run` materializes.
+ASSETS = [raw_events, gim_mart]

@@ -1,14 +1,13 @@
 """Schedule and sensor: when runs start. Wiring only; the cursor logic lives in etl.ingest.landing."""
 
-import os
-
 import dagster as dg
 
 from etl.ingest.landing import scan_landing
 from etl.orchestration.assets import DAILY, facts_by_event_day
+from etl.settings import env_name, runtime
 
 #: Where new event files land; the sensor starts one run per batch of new or changed files.
-LANDING_DIR_ENV = "GIM_ETL_LANDING_DIR"
+LANDING_DIR_ENV = env_name("landing_dir")
 
 gim_etl_job = dg.define_asset_job(
     "gim_etl_job", selection=dg.AssetSelection.all() - dg.AssetSelection.assets(facts_by_event_day)
@@ -22,7 +21,7 @@ daily_schedule = dg.build_schedule_from_partitioned_job(daily_rederive_job, hour
 @dg.sensor(job=gim_etl_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.STOPPED)
 def landing_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
     """Start a run for event files that are new or changed in the landing directory (cursor: name + mtime)."""
-    directory = os.environ.get(LANDING_DIR_ENV, "landing")
+    directory = runtime().landing_dir
     files, cursor = scan_landing(directory, context.cursor, min_age_s=10)
     if not files:
         return dg.SkipReason(f"no new event files in {directory}")

@@ -5,14 +5,15 @@ from collections.abc import Callable
 import dagster as dg
 import duckdb
 
+from etl.connections import connect
 from etl.orchestration.config import MartResource
-from etl.storage import mart, quality
+from etl.storage import quality
 
 
 def _check(
     con_fn: Callable[[duckdb.DuckDBPyConnection], quality.Finding], mart_db: MartResource
 ) -> dg.AssetCheckResult:
-    con = mart.connect(mart_db.database, read_only=True)
+    con = connect(mart_db.database, read_only=True)
     try:
         finding = con_fn(con)
     finally:

@@ -1,13 +1,12 @@
-"""Dagster run config and resources: thin, typed wrappers over the domain's option model and paths."""
+"""Dagster run config and resources: derived from the domain's option model and `etl.settings`, never restated."""
 
 from pathlib import Path
 
 import dagster as dg
-from pydantic import Field
+from pydantic import Field, create_model
 
 from etl.domain.options import GimOptions
-
-_HELP = {name: f.description for name, f in GimOptions.model_fields.items()}
+from etl.settings import RuntimeSettings
 
 
 class IngestConfig(dg.Config):
@@ -16,13 +15,7 @@ class IngestConfig(dg.Config):
     events: list[str] = Field(description="NDJSON (.jsonl/.ndjson, optionally .gz) or Parquet files/directories.")
 
 
-class GimOptionsConfig(dg.Config):
-    """The ``[gim-etl-populate]`` options as Dagster run config; same names (with underscores) and defaults."""
-
-    populate_workbin_as_hold: bool = Field(False, description=_HELP["populate_workbin_as_hold"])
-    populate_mm_ixnqueue_facts: bool = Field(False, description=_HELP["populate_mm_ixnqueue_facts"])
-    populate_mm_workbin_facts: bool = Field(False, description=_HELP["populate_mm_workbin_facts"])
-
+class _OptionsConfig(dg.Config):
     def to_options(self) -> GimOptions:
         return GimOptions.model_validate(self.model_dump())
 
@@ -31,21 +24,33 @@ class GimOptionsConfig(dg.Config):
         return options.model_dump()
 
 
+#: The ``[gim-etl-populate]`` options as Dagster run config: `GimOptions`' fields (underscored names, defaults,
+#: descriptions), generated so that a new GIM option appears in Dagster's launchpad without a second definition.
+GimOptionsConfig = create_model(
+    "GimOptionsConfig",
+    __base__=_OptionsConfig,
+    __doc__="GIM's [gim-etl-populate] options (see etl.domain.options.GimOptions).",
+    **{
+        name: (f.annotation, Field(f.default, description=f.description)) for name, f in GimOptions.model_fields.items()
+    },
+)
+
+
+def _described(field: str) -> str:
+    return RuntimeSettings.model_fields[field].description or ""
+
+
 class MartResource(dg.ConfigurableResource):
     """Where the mart lives. DuckDB allows one writer per file: only the `gim_mart` asset (pool `duckdb_writer`)
-    opens it read-write."""
+    opens it read-write. Defaults and descriptions are `etl.settings`' (environment variables ``GIM_ETL_*``)."""
 
-    database: str = Field(description="Path of the DuckDB mart file.")
-    staging_dir: str = Field("", description="Where runs stage validated events (default: <database>.staging).")
+    database: str = Field(description=_described("db"))
+    staging_dir: str = Field("", description=_described("staging_dir"))
     late_arrival_window_hours: int = Field(
-        24,
-        description="How long events of an interaction never submitted wait for their submission before "
-        "they are quarantined, counted back from the newest event seen.",
+        RuntimeSettings.model_fields["late_arrival_window_hours"].default,
+        description=_described("late_arrival_window_hours"),
     )
-
-    serving_database: str = Field(
-        "", description="Read-only copy for BI tools, republished after each load (default: <mart>.serving.duckdb)."
-    )
+    serving_database: str = Field("", description=_described("serving_db"))
 
     def staging_path(self, run_id: str) -> Path:
         base = Path(self.staging_dir) if self.staging_dir else Path(f"{self.database}.staging")

@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from etl.connections import connect
 from etl.simulate.flows import DOCUMENTED, OPTION_NAMES, Cast
 from etl.simulate.scenario import Scenario
 
@@ -86,16 +87,15 @@ def expected_paths(flow: str, options: dict[str, bool]) -> tuple[Path, Path]:
 
 def write(tmp: Path) -> None:
     """Write fixtures/flows/<flow>/events.jsonl and the expected rows of every option setting."""
-    from etl.cli import run_pipeline
     from etl.domain.options import GimOptions
+    from etl.pipeline.load import load_files
 
     for flow in DOCUMENTED:
         Scenario().write_ndjson(FLOWS_DIR / flow / "events.jsonl", flow_events(flow))
     for options in OPTION_SETTINGS:
         db = tmp / f"{setting_name(options)}.duckdb"
-        result = run_pipeline([str(FLOWS_DIR)], str(db), GimOptions.model_validate(options))
-        assert result.success
-        con = duckdb.connect(str(db), read_only=True)
+        load_files([FLOWS_DIR], db, GimOptions.model_validate(options))
+        con = connect(db, read_only=True)
         for flow in DOCUMENTED:
             irf, msf = query_flow(con, f"{flow}:")
             irf_path, msf_path = expected_paths(flow, options)

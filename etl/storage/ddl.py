@@ -112,7 +112,7 @@ UNIQUE UPDATE USER VALIDATE VALUES VARCHAR VARCHAR2 VIEW WHENEVER WHERE WITH
 """
 _RESERVED: dict[str, frozenset[str]] = {"oracle": frozenset(_ORACLE_RESERVED.split())}
 
-Kind = Literal["fact", "dimension", "operations", "staging"]
+Kind = Literal["fact", "dimension", "operations", "staging", "internal"]
 
 
 def parse_logical_type(logical: str) -> tuple[str, tuple[int, ...]]:
@@ -209,6 +209,11 @@ class MartSchema(BaseModel):
 def load_schema(path: Path = SCHEMA_FILE) -> MartSchema:
     """Parse and validate the schema YAML (cached: it is read-only at run time)."""
     return MartSchema.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+
+def tables_of_kind(*kinds: Kind) -> tuple[str, ...]:
+    """Names of the tables of these kinds, in creation order (the table groups Dagster and publishing use)."""
+    return tuple(t.name for t in load_schema().tables if t.kind in kinds)
 
 
 def table_columns(name: str) -> list[str]:

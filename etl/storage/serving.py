@@ -13,12 +13,14 @@ from pathlib import Path
 
 import duckdb
 
-from etl.settings import duckdb_memory_limit
+from etl.connections import connect
+from etl.storage.ddl import tables_of_kind
 
 SERVING_STORAGE_VERSION = "v1.4.0"
-#: The raw event store and the surrogate-key map are the loader's working state, not reporting data: they are
-#: most of the mart's bytes and would make every publish copy all events ever loaded.
-NOT_SERVED = ("STG_EVENTS", "CTL_KEY_MAP")
+#: The raw event store and the surrogate-key map (kinds `staging` and `internal` in schema/mart.yaml) are the
+#: loader's working state, not reporting data: they are most of the mart's bytes and would make every publish
+#: copy all events ever loaded.
+NOT_SERVED = tables_of_kind("staging", "internal")
 
 
 def serving_path_for(mart_path: str | Path) -> Path:
@@ -34,11 +36,10 @@ def publish(mart_path: str | Path, serving_path: str | Path | None = None) -> Pa
     for stale in target.parent.glob(f".{target.name}.*.tmp"):  # left by a publish that was killed
         stale.unlink(missing_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    con = duckdb.connect()
+    con = connect()
     try:
-        con.sql(f"SET memory_limit = '{duckdb_memory_limit()}'")
-        con.sql(f"ATTACH '{Path(mart_path)}' AS mart (READ_ONLY)")
-        con.sql(f"ATTACH '{tmp}' AS serve (STORAGE_VERSION '{SERVING_STORAGE_VERSION}')")
+        con.execute(f"ATTACH {_literal(Path(mart_path))} AS mart (READ_ONLY)")
+        con.execute(f"ATTACH {_literal(tmp)} AS serve (STORAGE_VERSION '{SERVING_STORAGE_VERSION}')")
         tables = con.execute(
             "SELECT table_name FROM duckdb_tables() WHERE database_name = 'mart' ORDER BY table_name"
         ).fetchall()
@@ -61,6 +62,12 @@ def publish(mart_path: str | Path, serving_path: str | Path | None = None) -> Pa
     con.close()
     os.replace(tmp, target)  # atomic on POSIX: readers see the old or the new file, never a partial one
     return target
+
+
+def _literal(path: Path) -> str:
+    """A path as a SQL string literal: DuckDB's ATTACH takes no bound parameter, so the path is quoted here, by
+    doubling quotes, and nowhere else."""
+    return "'" + str(path).replace("'", "''") + "'"
 
 
 def _create_in_dependency_order(statements: list[str], con: duckdb.DuckDBPyConnection) -> None:

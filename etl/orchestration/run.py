@@ -1,0 +1,37 @@
+"""The whole pipeline run in process, as Dagster would run it: what `gim-etl run` calls."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import dagster as dg
+
+from etl.domain.options import GimOptions
+from etl.orchestration.assets import ASSETS
+from etl.orchestration.checks import CHECKS, WARN_CHECKS
+from etl.orchestration.config import GimOptionsConfig, MartResource
+
+
+def run_pipeline(
+    events: Sequence[str], db: str, options: GimOptions, log_level: str = "WARNING"
+) -> dg.ExecuteInProcessResult:
+    """Materialize the asset graph (ingest -> mart -> checks) in process; a run of the Dagster instance of
+    $DAGSTER_HOME when it is set, else of an ephemeral one."""
+    run_config = {
+        "ops": {
+            "raw_events": {"config": {"events": [str(e) for e in events]}},
+            "gim_mart": {"config": GimOptionsConfig.from_options(options)},
+        },
+        "loggers": {"console": {"config": {"log_level": log_level}}},
+    }
+    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    with instance:
+        return dg.materialize(
+            [*ASSETS, *CHECKS, *WARN_CHECKS],
+            run_config=run_config,
+            resources={"mart_db": MartResource(database=str(db))},
+            instance=instance,
+            raise_on_error=False,
+            tags={"gim-etl/entry": "cli"},
+        )

@@ -1,0 +1,47 @@
+"""A mart's tables and the rows GIM ships pre-populated: descriptors, the "no value" resource, the sentinel
+interval of active facts, and the RAA-style views."""
+
+from __future__ import annotations
+
+import duckdb
+
+from etl.domain.descriptors import CATALOGUE, code
+from etl.storage.ddl import duckdb_create_statements
+from etl.storage.dimensions import insert_date_times
+from etl.storage.fact_rows import ACTIVE_END_TS
+from etl.storage.views import create_views
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create what is missing; idempotent."""
+    for stmt in duckdb_create_statements():
+        con.execute(stmt)
+    rows = [
+        (
+            key,
+            d.role.value,
+            code(d.role.value),
+            d.role_reason,
+            code(d.role_reason),
+            d.result.value,
+            code(d.result.value),
+            d.result_reason.value,
+            code(d.result_reason.value),
+        )
+        for key, d in enumerate(CATALOGUE, start=1)
+    ]
+    con.executemany(
+        "INSERT INTO TECHNICAL_DESCRIPTOR (TECHNICAL_DESCRIPTOR_KEY, RESOURCE_ROLE, RESOURCE_ROLE_CODE, ROLE_REASON,"
+        " ROLE_REASON_CODE, TECHNICAL_RESULT, TECHNICAL_RESULT_CODE, RESULT_REASON, RESULT_REASON_CODE,"
+        " CREATE_AUDIT_KEY, UPDATE_AUDIT_KEY) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, -1, -1"
+        " WHERE NOT EXISTS (SELECT 1 FROM TECHNICAL_DESCRIPTOR WHERE TECHNICAL_DESCRIPTOR_KEY = ?)",
+        [(*r, r[0]) for r in rows],
+    )
+    # GIM's "no value" resource: LAST_VQUEUE_RESOURCE_KEY and friends point here instead of being null.
+    con.execute(
+        "INSERT INTO RESOURCE_ (RESOURCE_KEY, TENANT_KEY, RESOURCE_NAME, RESOURCE_TYPE, RESOURCE_TYPE_CODE,"
+        " RESOURCE_SUBTYPE, CREATE_AUDIT_KEY, UPDATE_AUDIT_KEY) SELECT -1, -1, 'NONE', 'NONE', 'NONE', 'NONE', -1, -1"
+        " WHERE NOT EXISTS (SELECT 1 FROM RESOURCE_ WHERE RESOURCE_KEY = -1)"
+    )
+    insert_date_times(con, [ACTIVE_END_TS])
+    create_views(con)  # RAA-style aggregates (schema/views/*.sql), editable SQL

@@ -1,0 +1,39 @@
+"""One slice's facts into the mart: surrogate keys and dimension rows looked up or added, fact rows built
+(`fact_rows.py`) and staged to replace the interactions' previous rows (`fact_stage.py`)."""
+
+from __future__ import annotations
+
+import duckdb
+
+from etl.storage.ddl import tables_of_kind
+from etl.storage.dimensions import insert_date_times, interaction_dimension_keys, resource_keys
+from etl.storage.fact_rows import date_time_keys, dt_key, interaction_rows, irf_rows, msf_rows
+from etl.storage.fact_stage import FactStage
+from etl.storage.keys import keyed, next_id
+from etl.transform.facts import FactFrames
+
+FACT_TABLES: tuple[str, ...] = tables_of_kind("fact")
+
+
+def write_facts(con: duckdb.DuckDBPyConnection, facts: FactFrames, audit_key: int, stage: FactStage) -> dict[str, int]:
+    """Rows written per fact table."""
+    if facts.interactions.height == 0:
+        return dict.fromkeys(FACT_TABLES, 0)
+    res_keys = resource_keys(con, facts.resources, audit_key)
+    ixns = interaction_dimension_keys(con, facts.interactions, audit_key)
+    first_new_ixn = next_id(con, "IXN")
+    ixns = keyed(con, ixns, "interaction_guid", "IXN", "INTERACTION_ID")
+    ixn_dims = ixns.select("interaction_guid", "INTERACTION_ID", "TENANT_KEY", "MEDIA_TYPE_KEY", "INTERACTION_TYPE_KEY")
+    irfs = keyed(con, facts.irfs, "natural_key", "IRF", "INTERACTION_RESOURCE_ID")
+    msfs = keyed(con, facts.msfs, "natural_key", "MSF", "MEDIATION_SEGMENT_ID")
+    irf_ids = irfs.select(nk="natural_key", id="INTERACTION_RESOURCE_ID", sdt=dt_key("start_ts"))
+    msf_ids = msfs.select(nk="natural_key", id="MEDIATION_SEGMENT_ID", res_nk="resource_nk")
+    irf_out = irf_rows(irfs, ixn_dims, res_keys, irf_ids, msf_ids, audit_key)
+    msf_out = msf_rows(msfs, ixn_dims, res_keys, irf_ids, audit_key)
+    ixn_out = interaction_rows(ixns, irf_out, audit_key)
+    ids = ixns["INTERACTION_ID"].filter(ixns["INTERACTION_ID"] < first_new_ixn)  # new ids have no rows yet
+    written = {"INTERACTION_FACT": ixn_out, "INTERACTION_RESOURCE_FACT": irf_out, "MEDIATION_SEGMENT_FACT": msf_out}
+    for table, rows in written.items():
+        stage.replace(con, table, rows, ids)
+    insert_date_times(con, date_time_keys(irf_out, msf_out, ixn_out))
+    return {table: rows.height for table, rows in written.items()}
