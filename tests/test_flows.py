@@ -1,7 +1,8 @@
 """Golden tests: every documented e-mail flow, under every option setting, through the public entry point.
 
-Two oracles: the descriptors the documentation page lists (hand-written in etl.simulate.flows.DOCUMENTED) and
-the reviewed golden rows in fixtures/flows/<flow>/<setting>/expected_*.csv (metrics, links, MSFs).
+Two oracles: the descriptors the documentation page lists (hand-written in fixtures/flows/<flow>/documented.yaml,
+read into etl.simulate.flows.DOCUMENTED) and the reviewed golden rows in
+fixtures/flows/<flow>/<setting>/expected_*.csv (metrics, links, MSFs).
 """
 
 from __future__ import annotations
