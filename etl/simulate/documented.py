@@ -89,3 +89,19 @@ def expectation(flow: str, options: dict[str, bool]) -> Documented:
             best = doc
     assert best is not None
     return best
+
+
+def irf_expectation(flow: str, options: dict[str, bool]) -> Documented:
+    """The entry whose IRF descriptors hold under `options`: the pages show them changing only with
+    populate-workbin-as-hold, so the first entry for the hold value (one that names it, else any) applies."""
+    hold = "populate-workbin-as-hold"
+    docs = [d for d in documented(flow) if all(options.get(k) == v for k, v in d.when if k == hold)]
+    hold_specific = [d for d in docs if any(k == hold for k, _ in d.when)]
+    return (hold_specific or docs)[0]
+
+
+def msf_expectation(flow: str, options: dict[str, bool]) -> Documented | None:
+    """The entry whose MSFs hold under `options`: only one written for exactly this setting (the options set
+    true), since a diagram shows the MSFs of one setting; None where the page shows none."""
+    exact = [d for d in documented(flow) if dict(d.when) == {k: v for k, v in options.items() if v}]
+    return exact[0] if exact else None
