@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from conftest import IRF_DESCRIPTORS, label, query, run_cli
 
-from etl.simulate.flows import DOCUMENTED, Cast, cast_ids, expectation
+from etl.simulate.documented import expectation
+from etl.simulate.flows import DOCUMENTED, Cast, cast_ids
 from etl.simulate.scenario import Scenario, iso, parse_iso
 
 

@@ -1,7 +1,8 @@
 """Golden tests: every documented e-mail flow, under every option setting, through the public entry point.
 
-Two oracles: the descriptors the documentation page lists (hand-written in etl.simulate.flows.DOCUMENTED) and
-the reviewed golden rows in fixtures/flows/<flow>/<setting>/expected_*.csv (metrics, links, MSFs).
+Two oracles: the descriptors the documentation page lists (hand-written in fixtures/flows/<flow>/documented.yaml,
+read into etl.simulate.flows.DOCUMENTED) and the reviewed golden rows in
+fixtures/flows/<flow>/<setting>/expected_*.csv (metrics, links, MSFs).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import polars as pl
 import pytest
 from conftest import run_cli
 
+from etl.simulate.documented import irf_expectation, msf_expectation
 from etl.simulate.flows import DOCUMENTED, Cast, cast_ids, queue_names
 from etl.simulate.golden import FLOWS_DIR, OPTION_SETTINGS, expected_paths, query_flow, setting_name
 
@@ -49,21 +51,16 @@ def test_flow_matches_documentation_and_golden_rows(flows_mart, flow: str) -> No
     options, con = flows_mart
     irf, msf = query_flow(con, f"{flow}:")
     # 1. The descriptors the documentation illustrates (they change only with populate-workbin-as-hold).
-    docs = [
-        d for d in DOCUMENTED[flow][1] if all(options.get(k) == v for k, v in d.when if k == "populate-workbin-as-hold")
-    ]
-    hold_specific = [d for d in docs if any(k == "populate-workbin-as-hold" for k, _ in d.when)]
-    doc = (hold_specific or docs)[0]
-    assert _documented_labels(irf, flow) == Counter(doc.irf)
+    assert _documented_labels(irf, flow) == Counter(irf_expectation(flow, options).irf)
     # 2. The MSFs the documentation's diagram shows, where it shows this exact option setting.
-    exact = [d for d in DOCUMENTED[flow][1] if dict(d.when) == {k: v for k, v in options.items() if v}]
-    if exact:
+    exact = msf_expectation(flow, options)
+    if exact is not None:
         qnames = {v: k for k, v in queue_names(Cast()).items()}
         got = Counter(
             (r["IXN"].removeprefix(f"{flow}:"), qnames.get(r["RESOURCE"], r["RESOURCE"]))
             for r in msf.iter_rows(named=True)
         )
-        assert got == Counter(exact[0].msf)
+        assert got == Counter(exact.msf)
     # 3. The reviewed golden rows: every metric and link.
     irf_path, msf_path = expected_paths(flow, options)
     assert irf.equals(pl.read_csv(irf_path, schema=irf.schema)), f"IRF rows differ from {irf_path}"

@@ -4,8 +4,9 @@ Source: Genesys Info Mart User's Guide, "E-Mail Interactions"
 https://docs.genesys.com/Documentation/GIM/latest/User/GIMMMIxnFlow-Email (../shared/seeds/000_*.txt).
 Each flow takes a `Scenario`, an id prefix and a time scale, so the same flow can be replayed with other ids,
 agents and timings, interleaved with other flows in one run.
-`DOCUMENTED` holds, per flow, the descriptors "illustrated" on the page (the multiset of IRF descriptors) and,
-where the page says so, how the options change them.
+`DOCUMENTED` pairs each flow with the descriptors "illustrated" on the page (the multiset of IRF descriptors)
+and, where the page says so, how the options change them: data in fixtures/flows/<flow>/documented.yaml, read by
+`etl.simulate.documented`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from etl.simulate.scenario import OUTBOUND_QUEUE, Scenario, agent, queue, strategy, workbin
+from etl.simulate.documented import Documented, documented
+from etl.simulate.scenario import OUTBOUND_QUEUE, Scenario, agent, strategy, workbin
 
 
 @dataclass(frozen=True)
@@ -246,271 +248,34 @@ def routing_fails_repeatedly(sc: Scenario, c: Cast) -> None:
     sc.wait(5 * c.t).accept(inb, c.a1)
 
 
-@dataclass(frozen=True)
-class Documented:
-    """What the documentation page says a flow produces.
-
-    `irf`: the IRF descriptors illustrated, as a sorted multiset of (interaction, resource, label) with the
-    interaction's suffix and the cast role ("a1", "a2", "s1"). `msf`: the MSF resources written, as a sorted
-    multiset of (interaction, resource name) — our reading of the diagrams, see the docstring of each flow.
-    `when`: the option values for which the expectation holds (others are listed as separate entries).
-    """
-
-    irf: tuple[tuple[str, str, str], ...]
-    msf: tuple[tuple[str, str], ...] = ()
-    when: tuple[tuple[str, bool], ...] = ()
-
-
 Flow = Callable[[Scenario, Cast], None]
 
-_RC = ("IN", "a1", "RoutedTo/Completed")
-
-DOCUMENTED: dict[str, tuple[Flow, list[Documented]]] = {
-    "routed_and_replies": (
+#: The flow scripts, by name: the name is also the flow's directory under fixtures/flows/.
+FLOWS: dict[str, Flow] = {
+    f.__name__: f
+    for f in (
         routed_and_replies,
-        [
-            Documented((_RC, ("OUT", "a1", "Initiated/Completed")), (("IN", "Inbound"), ("IN", "VQ1"))),
-            Documented(
-                (_RC, ("OUT", "a1", "Initiated/Completed")),
-                (("IN", "Inbound"), ("IN", "VQ1"), ("OUT", "Outbound")),
-                (("populate-mm-ixnqueue-facts", True),),
-            ),
-        ],
-    ),
-    "invitation_revoked": (
         invitation_revoked,
-        [
-            Documented((("IN", "a1", "RoutedTo/Redirected [Revoked]"),), (("IN", "Inbound"),)),
-        ],
-    ),
-    "autoresponse": (
         autoresponse,
-        [
-            Documented((("IN", "s1", "Puller/Completed"), ("AR", "s1", "Initiated/Completed")), (("IN", "Inbound"),)),
-        ],
-    ),
-    "direct_transfer": (
         direct_transfer,
-        [
-            Documented(
-                (
-                    ("IN", "a1", "RoutedTo/Transferred"),
-                    ("IN", "a2", "ReceivedTransfer/Completed"),
-                    ("OUT", "a2", "Initiated/Completed"),
-                ),
-                (("IN", "Inbound"), ("IN", "VQ1")),
-            ),
-        ],
-    ),
-    "direct_transfer_fails": (
         direct_transfer_fails,
-        [
-            Documented(
-                (_RC, ("OUT", "a1", "Initiated/Completed"), ("OUT", "a2", "ReceivedTransfer/Abandoned [Revoked]")),
-                (("IN", "Inbound"), ("IN", "VQ1")),
-            ),
-        ],
-    ),
-    "transfer_through_queue": (
         transfer_through_queue,
-        [
-            Documented(
-                (
-                    ("IN", "a1", "RoutedTo/Transferred"),
-                    ("IN", "a2", "ReceivedTransfer/Completed"),
-                    ("OUT", "a2", "Initiated/Completed"),
-                ),
-                (("IN", "Inbound"), ("IN", "VQ1")),
-            ),
-            Documented(
-                (
-                    ("IN", "a1", "RoutedTo/Transferred"),
-                    ("IN", "a2", "ReceivedTransfer/Completed"),
-                    ("OUT", "a2", "Initiated/Completed"),
-                ),
-                (("IN", "Inbound"), ("IN", "Queue2"), ("IN", "VQ1"), ("OUT", "Outbound")),
-                (("populate-mm-ixnqueue-facts", True),),
-            ),
-        ],
-    ),
-    "transfer_through_queue_fails": (
         transfer_through_queue_fails,
-        [
-            Documented(
-                (_RC, ("OUT", "a1", "Initiated/Transferred"), ("OUT", "a2", "ReceivedTransfer/Redirected [Revoked]")),
-                (("IN", "Inbound"), ("IN", "VQ1")),
-            ),
-        ],
-    ),
-    "transfer_multiple_vqs": (
         transfer_multiple_vqs,
-        [
-            # [D] "there is no MSF for VQ6"; VQ1-VQ5 each have one. IRF2's result depends on later activity.
-            Documented(
-                (("IN", "a1", "RoutedTo/Transferred"), ("IN", "a2", "ReceivedTransfer/Unspecified")),
-                (("IN", "Inbound"), ("IN", "VQ1"), ("IN", "VQ2"), ("IN", "VQ3"), ("IN", "VQ4"), ("IN", "VQ5")),
-            ),
-        ],
-    ),
-    "consult_non_blocking": (
         consult_non_blocking,
-        [
-            Documented(
-                (
-                    _RC,
-                    ("CON", "a1", "InitiatedConsult/Transferred"),
-                    ("CON", "a2", "ReceivedConsult/Completed"),
-                    ("CREP", "a2", "ReceivedConsult/Transferred"),
-                    ("OUT", "a1", "Initiated/Completed"),
-                ),
-                (("IN", "Inbound"), ("IN", "VQ1")),
-            ),
-        ],
-    ),
-    "consult_blocking": (
         consult_blocking,
-        [
-            Documented(
-                (
-                    _RC,
-                    ("CON", "a1", "InitiatedConsult/Transferred"),
-                    ("CON", "a2", "ReceivedConsult/Completed"),
-                    ("CREP", "a2", "ReceivedConsult/Transferred"),
-                    ("OUT", "a1", "Initiated/Transferred"),
-                    ("OUT", "a1", "Puller/Completed"),
-                ),
-                (("IN", "Inbound"), ("IN", "VQ1")),
-            ),
-            # The page's diagram (MSF3 Draft, MSF4 Collaboration) shows the workbin MSFs.
-            Documented(
-                (
-                    _RC,
-                    ("CON", "a1", "InitiatedConsult/Transferred"),
-                    ("CON", "a2", "ReceivedConsult/Completed"),
-                    ("CREP", "a2", "ReceivedConsult/Transferred"),
-                    ("OUT", "a1", "Initiated/Transferred"),
-                    ("OUT", "a1", "Puller/Completed"),
-                ),
-                (("CREP", "Collaboration"), ("IN", "Inbound"), ("IN", "VQ1"), ("OUT", "Draft")),
-                (("populate-mm-workbin-facts", True),),
-            ),
-            # [D] "Agent saves draft reply before sending (hold)": own-workbin time is hold, not mediation.
-            Documented(
-                (
-                    _RC,
-                    ("CON", "a1", "InitiatedConsult/Transferred"),
-                    ("CON", "a2", "ReceivedConsult/Completed"),
-                    ("CREP", "a2", "ReceivedConsult/Transferred"),
-                    ("OUT", "a1", "Initiated/Completed"),
-                ),
-                (("IN", "Inbound"), ("IN", "VQ1")),
-                (("populate-workbin-as-hold", True),),
-            ),
-        ],
-    ),
-    "consult_fails": (
         consult_fails,
-        [
-            Documented(
-                (
-                    _RC,
-                    ("CON", "a1", "InitiatedConsult/Transferred"),
-                    ("CON", "a2", "ReceivedConsult/Abandoned [Revoked]"),
-                    ("OUT", "a1", "Initiated/Completed"),
-                ),
-                (("IN", "Inbound"), ("IN", "VQ1")),
-            ),
-        ],
-    ),
-    "draft_reply": (
         draft_reply,
-        [
-            Documented(
-                (_RC, ("OUT", "a1", "Initiated/Transferred"), ("OUT", "a1", "Puller/Completed")),
-                (("IN", "Inbound"), ("IN", "VQ1")),
-            ),
-            Documented(
-                (_RC, ("OUT", "a1", "Initiated/Transferred"), ("OUT", "a1", "Puller/Completed")),
-                (("IN", "Inbound"), ("IN", "VQ1"), ("OUT", "Draft")),
-                (("populate-mm-workbin-facts", True),),
-            ),
-            Documented(
-                (_RC, ("OUT", "a1", "Initiated/Completed")),
-                (("IN", "Inbound"), ("IN", "VQ1")),
-                (("populate-workbin-as-hold", True),),
-            ),
-            Documented(
-                (_RC, ("OUT", "a1", "Initiated/Completed")),
-                (("IN", "Inbound"), ("IN", "VQ1")),
-                (("populate-workbin-as-hold", True), ("populate-mm-workbin-facts", True)),
-            ),
-        ],
-    ),
-    "pull_from_queue": (
         pull_from_queue,
-        [
-            Documented((("IN", "a1", "Puller/Transferred"),), (("IN", "Inbound"),)),
-            Documented(
-                (("IN", "a1", "Puller/Transferred"),),
-                (("IN", "Inbound"), ("IN", "Queue2")),
-                (("populate-mm-ixnqueue-facts", True),),
-            ),
-        ],
-    ),
-    "outbound_new": (
         outbound_new,
-        [
-            Documented((("NEW", "a1", "Initiated/Completed"),)),
-        ],
-    ),
-    "multipart_reply": (
         multipart_reply,
-        [
-            Documented(
-                (
-                    _RC,
-                    ("OUTA", "a1", "Initiated/Transferred"),
-                    ("OUTA", "a2", "ReceivedTransfer/Completed"),
-                    ("OUTB", "a1", "Initiated/Completed"),
-                ),
-                (("IN", "Inbound"), ("IN", "VQ1")),
-            ),
-        ],
-    ),
-    "multipart_unsent": (
         multipart_unsent,
-        [
-            Documented(
-                (
-                    _RC,
-                    ("OUTA", "a1", "Initiated/Transferred"),
-                    ("OUTA", "a2", "ReceivedTransfer/OutboundStopped"),
-                    ("OUTB", "a1", "Initiated/Completed"),
-                ),
-                (("IN", "Inbound"), ("IN", "VQ1")),
-            ),
-        ],
-    ),
-    "routing_fails_repeatedly": (
         routing_fails_repeatedly,
-        [
-            # [D] "combined into one mediation (MSF1 for Interaction Queue 1), except for the last attempt (MSF2 VQ1)".
-            Documented((("IN", "a1", "RoutedTo/Unspecified"),), (("IN", "Inbound"), ("IN", "VQ1"))),
-        ],
-    ),
+    )
 }
 
-OPTION_NAMES = ("populate-workbin-as-hold", "populate-mm-ixnqueue-facts", "populate-mm-workbin-facts")
-
-
-def expectation(flow: str, options: dict[str, bool]) -> Documented:
-    """The documented expectation that applies under `options` (the most specific matching entry)."""
-    best: Documented | None = None
-    for doc in DOCUMENTED[flow][1]:
-        if all(options.get(k, False) == v for k, v in doc.when) and (best is None or len(doc.when) > len(best.when)):
-            best = doc
-    assert best is not None
-    return best
+#: Per flow, its script and what the documentation says it produces (fixtures/flows/<flow>/documented.yaml).
+DOCUMENTED: dict[str, tuple[Flow, tuple[Documented, ...]]] = {name: (f, documented(name)) for name, f in FLOWS.items()}
 
 
 def cast_ids(c: Cast) -> dict[str, str]:
@@ -521,4 +286,4 @@ def queue_names(c: Cast) -> dict[str, str]:
     return {"Inbound": c.iq1, "Queue2": c.iq2}
 
 
-__all__ = ["DOCUMENTED", "OPTION_NAMES", "Cast", "Documented", "expectation", "queue", "cast_ids"]
+__all__ = ["DOCUMENTED", "FLOWS", "Cast", "Flow", "cast_ids", "queue_names"]

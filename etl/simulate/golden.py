@@ -2,8 +2,8 @@
 
 `python -m etl.simulate.golden --write` regenerates fixtures/flows/; the expected rows are produced by the
 public pipeline and reviewed against the documentation before they are committed. The tests compare every run
-with them *and* with the descriptors the documentation page lists (etl.simulate.flows.DOCUMENTED), which are
-written by hand, so a snapshot can never silently bless a wrong rule.
+with them *and* with the descriptors the documentation page lists (fixtures/flows/<flow>/documented.yaml, read by
+etl.simulate.documented), which are written by hand, so a snapshot can never silently bless a wrong rule.
 """
 
 from __future__ import annotations
@@ -16,10 +16,9 @@ import duckdb
 import polars as pl
 
 from etl.connections import connect
-from etl.simulate.flows import DOCUMENTED, OPTION_NAMES, Cast
+from etl.simulate.documented import FLOWS_DIR, OPTION_NAMES
+from etl.simulate.flows import DOCUMENTED, Cast
 from etl.simulate.scenario import Scenario
-
-FLOWS_DIR = Path(__file__).resolve().parents[2] / "fixtures" / "flows"
 
 #: Every option setting: the three GIM options give eight combinations.
 OPTION_SETTINGS: list[dict[str, bool]] = [
@@ -86,7 +85,8 @@ def expected_paths(flow: str, options: dict[str, bool]) -> tuple[Path, Path]:
 
 
 def write(tmp: Path) -> None:
-    """Write fixtures/flows/<flow>/events.jsonl and the expected rows of every option setting."""
+    """Write fixtures/flows/<flow>/events.jsonl and the expected rows of every option setting (documented.yaml is
+    written by hand)."""
     from etl.domain.options import GimOptions
     from etl.pipeline.load import load_files
 

@@ -158,7 +158,8 @@ CHUNK_EVENTS = 50_000
 PARALLEL_MIN_EVENTS = 200_000
 
 _Chunk = tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]
-_REJECTED_SCHEMA = {"event_id": pl.String, "reason": pl.String, "field": pl.String}
+#: Rejected events: `kind` is the `RejectionKind` value (storage decides on it), `reason` the text quarantined.
+_REJECTED_SCHEMA = {"event_id": pl.String, "reason": pl.String, "field": pl.String, "kind": pl.String}
 #: The four frames of a `_Chunk`, in order.
 _CHUNK_SCHEMAS = (IXN_RAW_SCHEMA, IRF_RAW_SCHEMA, MSF_RAW_SCHEMA, _REJECTED_SCHEMA)
 
@@ -273,7 +274,7 @@ def _derive_chunk(events: pl.DataFrame, options: GimOptions) -> _Chunk:
         for interaction_id, rows in _per_interaction(events):
             facts = derive_interaction(interaction_id, rows, options)
             _collect(facts, ixns, irfs, msfs)
-            rejected.extend((r.event_id, r.reason, r.field) for r in facts.rejected)
+            rejected.extend((r.event_id, r.reason, r.field, r.kind.value) for r in facts.rejected)
     finally:
         if gc_was_enabled:
             gc.enable()

@@ -1,0 +1,59 @@
+"""Processing stopped: the results of everybody still on the interaction, and strategies that stop it.
+
+* E-mail flows ("E-mail interaction handled by a strategy with autoresponse", "Multipart e-mail reply with
+  unsent reply"): https://docs.genesys.com/Documentation/GIM/latest/User/GIMMMIxnFlow-Email
+* IRF population (STOP_ACTION, results): https://docs.genesys.com/Documentation/PSAAS/latest/RPRT/GIMPopIRF
+* MSF population: https://docs.genesys.com/Documentation/PSAAS/latest/RPRT/GIMPopMSF
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from etl.domain.descriptors import Reason, Result, Role
+from etl.domain.rules.core import _State, register
+from etl.domain.rules.mediation import finish_mediation
+
+
+def _stopped(st: _State, ev: Mapping[str, Any]) -> None:
+    ts, actor = ev["ts_ms"], ev.get("actor_id")
+    if st.ixn.end_ms is None:
+        st.ixn.end_ms = ts
+    outbound_unsent = st.ixn.interaction_type == "Outbound" and (ev.get("reason") or "sent") != "sent"
+    result = Result.OUTBOUND_STOPPED if outbound_unsent else Result.COMPLETED
+    strat = st.strategy
+    if (
+        strat is not None
+        and not st.outbound_sent
+        and not st.terminated
+        and strat.queue_role not in ("outbound", "stop")
+    ):
+        # [D] autoresponse flow: a strategy that takes the interaction from a queue and stops it is a handling
+        # resource (Puller/Completed) and its connected time is talk.
+        irf = st.new_irf(ev, "Strategy", strat.strategy_id, Role.PULLER, **st.mediation_kw(strat.since_ms))
+        irf.connect_ms = strat.since_ms
+        irf.mediation_ms = strat.since_ms - (irf.mediation_start_ms or strat.since_ms)
+        st.handled = True
+        finish_mediation(st, irf, via_invite=False)
+        irf.stop_action = 1
+        st.end_irf(irf, ts, Result.COMPLETED)
+        st.strategy = None
+    for irf in list(st.connected.values()) + list(st.leaving.values()):
+        if irf.party_id == actor:
+            irf.stop_action = 1
+        st.end_irf(irf, irf.end_ms if irf.party_id in st.leaving else ts, result)
+    if st.workbin_holder is not None:
+        st.end_irf(st.workbin_holder, ts, result)
+    for irf in list(st.invited.values()):
+        st.end_irf(irf, ts, Result.REDIRECTED, Reason.UNSPECIFIED)
+    # Stopped while waiting in mediation: the stays end abandoned [I] (GIM's MSF "abandoned in the DN").
+    for msf in st.chain:
+        if msf.end_ms is None:
+            msf.end_ms = ts
+        if msf.result == Result.UNSPECIFIED and not msf.folded:
+            sent = st.outbound_sent or st.terminated
+            msf.result = Result.DIVERTED if sent else Result.ABANDONED
+
+
+register({"EventProcessingStopped": _stopped})
