@@ -91,6 +91,15 @@ EVENT_SCHEMA: dict[str, pl.DataType] = {
 
 EVENT_COLUMNS: tuple[str, ...] = tuple(EVENT_SCHEMA)
 
+#: Columns that say where an event came from rather than what it says.
+LINEAGE_COLUMNS: tuple[str, ...] = ("source_file", "source_line")
+
+
+def column_of(path: tuple[str, ...]) -> str:
+    """Normalized column of a contract field path (queue.workbin_type is the one irregular name)."""
+    name = "_".join(path)
+    return "workbin_type" if name == "queue_workbin_type" else name
+
 
 def empty_events() -> pl.DataFrame:
     """An empty frame with the normalized event schema."""

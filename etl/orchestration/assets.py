@@ -9,7 +9,7 @@ import dagster as dg
 import polars as pl
 from pydantic import BaseModel
 
-from etl.ingest.reader import batch_query, stage_events
+from etl.ingest.staging import batch_query, stage_events
 from etl.orchestration.config import GimOptionsConfig, IngestConfig, MartResource
 from etl.storage import mart, serving
 from etl.storage.mart import FACT_TABLES
