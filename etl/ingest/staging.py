@@ -16,6 +16,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
+from pydantic import BaseModel
 
 from etl.connections import connect
 from etl.ingest.columns import EVENT_SCHEMA
@@ -33,13 +35,16 @@ from etl.ingest.validate import QUARANTINE_SCHEMA, _check, _slow_path
 _STAGED_SCHEMA: dict[str, pl.DataType] = {**EVENT_SCHEMA, "_file": pl.Int64()}
 
 
-@dataclass
-class StagedEvents:
-    """Outcome of `stage_events`. Invariant: events_read == events_valid + duplicates + quarantined."""
+class StagedEvents(BaseModel):
+    """What `stage_events` hands to the mart load: the staged Parquet files and the ingest counts.
 
-    events_path: Path
-    repeats_path: Path | None
-    quarantine_path: Path
+    Invariant: events_read == events_valid + duplicates + quarantined."""
+
+    run_id: str
+    started: datetime  # UTC, when staging began
+    events_path: str
+    repeats_path: str | None
+    quarantine_path: str
     files_read: int
     events_read: int
     events_valid: int
@@ -83,13 +88,15 @@ def batch_query(events_path: str | Path, repeats_path: str | Path | None) -> str
     return query
 
 
-def stage_events(paths: Sequence[str | Path], run_id: str, directory: Path) -> StagedEvents:
+def stage_events(paths: Sequence[str | Path], run_id: str, directory: str | Path) -> StagedEvents:
     """Read every event file under `paths` into `directory`: `events.parquet` (accepted rows: EVENT_SCHEMA plus
     the file ordinal `_file`), `repeats.parquet` (file and line of every repeated delivery of an event_id after
     its first in (file, line) order; only if there are any) and `quarantine.parquet`.
 
     Repeats are few, so they are listed rather than rewriting the events without them."""
+    started = datetime.now(UTC)
     files = discover_files(paths)
+    directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     events_path = directory / "events.parquet"
     sink = _ParquetSink(events_path)
@@ -108,14 +115,16 @@ def stage_events(paths: Sequence[str | Path], run_id: str, directory: Path) -> S
     quarantine = pl.DataFrame([{**row, "RUN_ID": run_id} for row in bad], schema=QUARANTINE_SCHEMA, orient="row")
     quarantine.write_parquet(quarantine_path)
     return StagedEvents(
-        events_path,
-        repeats_path if duplicates else None,
-        quarantine_path,
-        len(files),
-        events_read,
-        sink.rows - duplicates,
-        duplicates,
-        quarantine.height,
+        run_id=run_id,
+        started=started,
+        events_path=str(events_path),
+        repeats_path=str(repeats_path) if duplicates else None,
+        quarantine_path=str(quarantine_path),
+        files_read=len(files),
+        events_read=events_read,
+        events_valid=sink.rows - duplicates,
+        duplicates=duplicates,
+        quarantined=quarantine.height,
     )
 
 

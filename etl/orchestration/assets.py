@@ -2,14 +2,12 @@
 
 import shutil
 import warnings
-from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
 import polars as pl
-from pydantic import BaseModel
 
-from etl.ingest.staging import batch_query, stage_events
+from etl.ingest.staging import StagedEvents, batch_query, stage_events
 from etl.orchestration.config import GimOptionsConfig, IngestConfig, MartResource
 from etl.storage import mart, serving
 from etl.storage.mart import FACT_TABLES
@@ -20,44 +18,16 @@ OPERATIONS_TABLES = ("STG_EVENTS", "STG_EVENT_QUARANTINE", "CTL_AUDIT_LOG")
 MART_TABLES = FACT_TABLES + DIMENSION_TABLES + OPERATIONS_TABLES
 
 
-class StagedBatch(BaseModel):
-    """What `raw_events` hands to the mart load: staged Parquet files and the ingest counts."""
-
-    run_id: str
-    started: datetime
-    events_path: str
-    repeats_path: str | None
-    quarantine_path: str
-    files_read: int
-    events_read: int
-    events_valid: int
-    duplicates: int
-    quarantined: int
-
-
 @dg.asset(group_name="ingest", kinds={"polars", "parquet"})
-def raw_events(context: dg.AssetExecutionContext, config: IngestConfig, mart_db: MartResource) -> StagedBatch:
+def raw_events(context: dg.AssetExecutionContext, config: IngestConfig, mart_db: MartResource) -> StagedEvents:
     """Contract events read from NDJSON/Parquet, validated, de-duplicated within the batch, staged as Parquet.
     Bad input goes to the quarantine with file, line, field and reason; it never fails the run."""
-    started = datetime.now(UTC)
     staged = stage_events(config.events, context.run_id, mart_db.staging_path(context.run_id))
     quarantine = pl.read_parquet(staged.quarantine_path)
     for row in quarantine.head(20).iter_rows(named=True):
         context.log.warning(f"quarantined {row['SOURCE_FILE']}:{row['SOURCE_LINE']} [{row['FIELD']}] {row['REASON']}")
-    batch = StagedBatch(
-        run_id=context.run_id,
-        started=started,
-        events_path=str(staged.events_path),
-        repeats_path=str(staged.repeats_path) if staged.repeats_path else None,
-        quarantine_path=str(staged.quarantine_path),
-        files_read=staged.files_read,
-        events_read=staged.events_read,
-        events_valid=staged.events_valid,
-        duplicates=staged.duplicates,
-        quarantined=staged.quarantined,
-    )
-    context.add_output_metadata({k: v for k, v in batch.model_dump().items() if isinstance(v, int)})
-    return batch
+    context.add_output_metadata({k: v for k, v in staged.model_dump().items() if isinstance(v, int)})
+    return staged
 
 
 @dg.multi_asset(
@@ -66,7 +36,7 @@ def raw_events(context: dg.AssetExecutionContext, config: IngestConfig, mart_db:
     can_subset=False,
 )
 def gim_mart(
-    context: dg.AssetExecutionContext, raw_events: StagedBatch, config: GimOptionsConfig, mart_db: MartResource
+    context: dg.AssetExecutionContext, raw_events: StagedEvents, config: GimOptionsConfig, mart_db: MartResource
 ):
     """The single writer: appends the batch to STG_EVENTS, re-derives every interaction it touches with GIM's
     rules and replaces those facts under stable ids, in one transaction."""
