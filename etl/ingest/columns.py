@@ -99,8 +99,3 @@ def column_of(path: tuple[str, ...]) -> str:
     """Normalized column of a contract field path (queue.workbin_type is the one irregular name)."""
     name = "_".join(path)
     return "workbin_type" if name == "queue_workbin_type" else name
-
-
-def empty_events() -> pl.DataFrame:
-    """An empty frame with the normalized event schema."""
-    return pl.DataFrame(schema=EVENT_SCHEMA)

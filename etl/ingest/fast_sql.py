@@ -5,7 +5,7 @@ Generated rather than written by hand so that the models stay the single source 
 changes the checks, and a model the generator does not understand stops the import. The SQL may be stricter
 than the models (rejected rows go to the models, which can rescue them) but never laxer.
 
-How the query is built (`build_sql`, one step per function):
+How the query is built (`_build_sql`, one step per function):
 - A single `from_json` parses each line into a struct whose leaves are JSON text, so a wrong JSON type stays
   visible (a string leaf must start with a quote). A nested object given as a non-object comes out as a
   struct of nulls, which its required children then reject.
@@ -192,7 +192,7 @@ def _output_columns(f: _Fields) -> dict[str, str]:
     return columns
 
 
-def build_sql() -> str:
+def _build_sql() -> str:
     """One SELECT over `chunk` (CHUNK_SCHEMA) -> _ok, _raw (the line, if rejected) and the EVENT_SCHEMA
     columns (+ _file); `$names` lists the source file names by ordinal."""
     f = _collect_fields()
@@ -212,4 +212,4 @@ def build_sql() -> str:
     return "WITH " + ",\n".join(stages) + f"\nSELECT _ok, CASE WHEN NOT _ok THEN line END AS _raw,\n  {select}\nFROM ok"
 
 
-FAST_SQL = build_sql()
+FAST_SQL = _build_sql()
