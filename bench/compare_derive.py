@@ -16,7 +16,7 @@ import polars as pl  # noqa: E402
 from polars.testing import assert_frame_equal  # noqa: E402
 
 from etl.domain.options import GimOptions  # noqa: E402
-from etl.ingest.reader import read_events  # noqa: E402
+from etl.ingest.staging import read_events  # noqa: E402
 from etl.transform import facts as new  # noqa: E402
 
 src = Path(sys.argv[1])

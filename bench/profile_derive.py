@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import polars as pl  # noqa: E402
 
 from etl.domain.options import GimOptions  # noqa: E402
-from etl.ingest.reader import read_events  # noqa: E402
+from etl.ingest.staging import read_events  # noqa: E402
 from etl.transform.facts import derive_facts  # noqa: E402
 
 src = Path(sys.argv[1])

@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from etl.cli import main
-from etl.ingest.reader import read_events
+from etl.ingest.staging import read_events
 from etl.simulate.generator import GeneratorConfig, count_events, simulate, write_files
 
 

@@ -21,10 +21,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from etl.ingest import reader
+from etl.ingest import files, models, staging, validate
 from etl.ingest.columns import EVENT_SCHEMA
+from etl.ingest.files import discover_files
 from etl.ingest.models import EVENT_MODELS, validate_event
-from etl.ingest.reader import QUARANTINE_SCHEMA, IngestResult, discover_files, read_events
+from etl.ingest.staging import IngestResult, read_events
+from etl.ingest.validate import QUARANTINE_SCHEMA
 
 # The documented flow "Strategy routes e-mail to agent, and agent replies" (contract events.md).
 EXAMPLE = """\
@@ -319,7 +321,7 @@ def test_sql_path_agrees_with_models(tmp_path: Path) -> None:
     for row in result.events.iter_rows(named=True):
         model, field, reason = validate_event(events[row["source_line"] - 1])
         assert model is not None, (field, reason)
-        expected = reader._normalize(model)
+        expected = validate._normalize(model)
         got = {k: v for k, v in row.items() if k in expected}
         if expected["user_data"] is not None:
             assert json.loads(got.pop("user_data")) == json.loads(expected.pop("user_data"))
@@ -430,7 +432,7 @@ def test_blank_lines_crlf_and_bom_are_fine(tmp_path: Path) -> None:
 
 
 def test_no_trailing_newline_and_long_lines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(reader, "CHUNK_BYTES", 64)  # lines longer than a chunk, many chunks
+    monkeypatch.setattr(files, "CHUNK_BYTES", 64)  # lines longer than a chunk, many chunks
     long = _line(EXAMPLE_EVENTS[0], user_data={"blob": "x" * 500})
     result = read_events([write(tmp_path / "l.jsonl", "\n".join([long, *EXAMPLE_LINES[1:]]))], "r")
     assert_consistent(result)
@@ -668,7 +670,7 @@ def test_slow_path_gives_the_same_result(tmp_path: Path, monkeypatch: pytest.Mon
     lines += [json.dumps(e) for e in EXTRA_VALID]
     path = write(tmp_path / "m.jsonl", lines)
     fast = read_events([path], "r")
-    monkeypatch.setattr(reader, "FAST_SQL", "SELECT no_such_column FROM chunk")
+    monkeypatch.setattr(staging, "FAST_SQL", "SELECT no_such_column FROM chunk")
     slow = read_events([path], "r")
     assert_consistent(slow)
     assert (slow.events_read, slow.duplicates) == (fast.events_read, fast.duplicates) == (len(lines), 1)
@@ -733,7 +735,7 @@ def test_counts_always_add_up(
 # ------------------------------------------------------------------------------------------------------------
 # Differential property: the SQL fast path accepts exactly what the models accept
 
-_ENUMS = sorted({v for specs in reader.EVENT_SPECS.values() for s in specs for v in s.values})
+_ENUMS = sorted({v for specs in models.EVENT_SPECS.values() for s in specs for v in s.values})
 _SCALARS = st.one_of(
     st.none(),
     st.booleans(),
@@ -763,7 +765,7 @@ _VALUES = st.one_of(
     st.dictionaries(st.sampled_from(["type", "id", "name", "role", "owner", "x"]), _SCALARS, max_size=3),
     st.lists(_SCALARS, max_size=2),
 )
-_PATHS = sorted({s.path for specs in reader.EVENT_SPECS.values() for s in specs} | {("extra",), ("actor", "zz")})
+_PATHS = sorted({s.path for specs in models.EVENT_SPECS.values() for s in specs} | {("extra",), ("actor", "zz")})
 _mutation = st.tuples(st.sampled_from(_PATHS), st.one_of(st.just(_DROP), _VALUES))
 
 
@@ -799,14 +801,14 @@ def test_sql_accepts_exactly_what_the_models_accept(
             event = _mutate(event, path, value)
         lines.append(json.dumps(event, ensure_ascii=ascii_only))
     rescued: list[int] = []
-    original = reader._check
+    original = staging._check
 
     def spy(raw: str, name: str, line_no: int, file_idx: int, ok: list[Any], bad: list[Any]) -> None:
         before = len(ok)
         original(raw, name, line_no, file_idx, ok, bad)
         rescued.extend([line_no] * (len(ok) - before))
 
-    monkeypatch.setattr(reader, "_check", spy)
+    monkeypatch.setattr(staging, "_check", spy)
     result = read_events([write(tmp_path_factory.mktemp("diff") / "d.jsonl", lines)], "r")
     assert_consistent(result)
     loaded = {row["source_line"]: row for row in result.events.iter_rows(named=True)}
@@ -819,7 +821,7 @@ def test_sql_accepts_exactly_what_the_models_accept(
             line
         )  # a duplicate of an earlier line
         if line_no in loaded:
-            got, expected = loaded[line_no], reader._normalize(model)
+            got, expected = loaded[line_no], validate._normalize(model)
             if expected["user_data"] is not None:
                 assert json.loads(got["user_data"]) == json.loads(expected["user_data"])
             assert {k: got[k] for k in expected if k != "user_data"} == {
@@ -834,16 +836,16 @@ def test_duckdb_failing_after_rows_were_staged_restarts_cleanly(
     """Rows the fast path staged before DuckDB failed are thrown away, not kept beside the slow path's."""
     path = write(tmp_path / "m.jsonl", [*EXAMPLE_LINES, EXAMPLE_LINES[0]])
     expected = read_events([path], "r")
-    stream = reader._stream
+    stream = staging._stream
 
     def stage_then_fail(*args: object) -> int:
         stream(*args)  # every accepted row reaches the Parquet sink
         raise duckdb.InvalidInputException("simulated failure after staging")
 
-    monkeypatch.setattr(reader, "_stream", stage_then_fail)
+    monkeypatch.setattr(staging, "_stream", stage_then_fail)
     result = read_events([path], "r")
     assert_consistent(result)
     assert (result.events_read, result.duplicates) == (expected.events_read, expected.duplicates) == (13, 1)
     assert result.events.drop("user_data").equals(expected.events.drop("user_data"))
-    staged = reader.stage_events([path], "r", tmp_path / "stage")
+    staged = staging.stage_events([path], "r", tmp_path / "stage")
     assert pq.read_table(staged.events_path).num_rows == 13  # the staged file: each delivery once

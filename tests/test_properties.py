@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from etl.domain.descriptors import DESCRIPTOR_KEY, Role
 from etl.domain.options import GimOptions
-from etl.ingest.reader import read_events
+from etl.ingest.staging import read_events
 from etl.simulate.scenario import OUTBOUND_QUEUE, Scenario, agent, strategy, workbin
 from etl.transform.facts import derive_facts
 

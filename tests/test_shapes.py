@@ -15,7 +15,7 @@ from polars.testing import assert_frame_equal
 from test_properties import _walk
 
 from etl.domain.options import GimOptions
-from etl.ingest.reader import read_events
+from etl.ingest.staging import read_events
 from etl.simulate.generator import GeneratorConfig, write_files
 from etl.simulate.golden import FLOWS_DIR, OPTION_SETTINGS, setting_name
 from etl.transform import facts as facts_module

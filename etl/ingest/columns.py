@@ -91,7 +91,11 @@ EVENT_SCHEMA: dict[str, pl.DataType] = {
 
 EVENT_COLUMNS: tuple[str, ...] = tuple(EVENT_SCHEMA)
 
+#: Columns that say where an event came from rather than what it says.
+LINEAGE_COLUMNS: tuple[str, ...] = ("source_file", "source_line")
 
-def empty_events() -> pl.DataFrame:
-    """An empty frame with the normalized event schema."""
-    return pl.DataFrame(schema=EVENT_SCHEMA)
+
+def column_of(path: tuple[str, ...]) -> str:
+    """Normalized column of a contract field path (queue.workbin_type is the one irregular name)."""
+    name = "_".join(path)
+    return "workbin_type" if name == "queue_workbin_type" else name

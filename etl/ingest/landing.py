@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from etl.ingest.reader import discover_files
+from etl.ingest.files import discover_files
 
 
 def scan_landing(directory: str | Path, cursor: str | None, min_age_s: float = 0.0) -> tuple[list[Path], str]:

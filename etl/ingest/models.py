@@ -1,6 +1,6 @@
 """Pydantic models of the raw event contract (../shared/contract/events.md, version 1).
 
-These models are the single source of truth for "what is a valid event". The reader does not run them on
+These models are the single source of truth for "what is a valid event". Ingestion does not run them on
 every row (too slow at millions of events); it derives its set-based SQL checks from them via
 `field_specs()` and runs the models only on the rows the SQL rejects, to get the precise quarantine reason
 (and to rescue any row the SQL was stricter about than the models).
@@ -348,7 +348,7 @@ def _short(value: Any, limit: int = 80) -> str:
 
 
 # ----------------------------------------------------------------------------------------------------------
-# Check specification derived from the models (drives the reader's SQL fast path)
+# Check specification derived from the models (drives the SQL fast path, etl.ingest.fast_sql)
 
 Kind = Literal["str", "enum", "int", "ts", "user_data", "object"]
 
