@@ -321,7 +321,7 @@ def test_sql_path_agrees_with_models(tmp_path: Path) -> None:
     for row in result.events.iter_rows(named=True):
         model, field, reason = validate_event(events[row["source_line"] - 1])
         assert model is not None, (field, reason)
-        expected = validate._normalize(model)
+        expected = validate.normalize(model)
         got = {k: v for k, v in row.items() if k in expected}
         if expected["user_data"] is not None:
             assert json.loads(got.pop("user_data")) == json.loads(expected.pop("user_data"))
@@ -821,7 +821,7 @@ def test_sql_accepts_exactly_what_the_models_accept(
             line
         )  # a duplicate of an earlier line
         if line_no in loaded:
-            got, expected = loaded[line_no], validate._normalize(model)
+            got, expected = loaded[line_no], validate.normalize(model)
             if expected["user_data"] is not None:
                 assert json.loads(got["user_data"]) == json.loads(expected["user_data"])
             assert {k: got[k] for k in expected if k != "user_data"} == {

@@ -51,7 +51,7 @@ def _check(
         eid = str(event_id) if isinstance(event_id, str | int) and not isinstance(event_id, bool) else None
         bad.append(_qrow(name, line_no, fld, text, reason or "invalid event", eid))
     else:
-        rescued.append({**_normalize(model), "source_file": name, "source_line": line_no, "_file": file_idx})
+        rescued.append({**normalize(model), "source_file": name, "source_line": line_no, "_file": file_idx})
 
 
 def _slow_path(
@@ -66,7 +66,7 @@ def _slow_path(
     return count
 
 
-def _normalize(model: Envelope) -> dict[str, Any]:
+def normalize(model: Envelope) -> dict[str, Any]:
     """A validated event as a row of EVENT_SCHEMA (lineage columns excluded)."""
     row: dict[str, Any] = dict.fromkeys(c for c in EVENT_SCHEMA if c not in LINEAGE_COLUMNS)
 

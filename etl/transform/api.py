@@ -9,19 +9,17 @@ through `etl.transform.facts.derive_facts`, as the pipeline does after ingestion
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import polars as pl
 
 from etl.domain.options import GimOptions
 from etl.ingest.columns import EVENT_SCHEMA
-from etl.ingest.models import Envelope, validate_event
+from etl.ingest.models import validate_event
+from etl.ingest.validate import normalize
 from etl.transform.facts import FactFrames, derive_facts
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _SOURCE = "<facts_from_events>"
 
 
@@ -42,29 +40,5 @@ def facts_from_events(events: Iterable[Mapping[str, Any]], options: GimOptions) 
         if model.event_id in seen:
             continue
         seen.add(model.event_id)
-        rows.append({**_normalize(model), "source_file": _SOURCE, "source_line": position + 1})
+        rows.append({**normalize(model), "source_file": _SOURCE, "source_line": position + 1})
     return derive_facts(pl.DataFrame(rows, schema=EVENT_SCHEMA, orient="row"), options)
-
-
-def _normalize(model: Envelope) -> dict[str, Any]:
-    """A validated event as a row of EVENT_SCHEMA (lineage columns left out).
-
-    Copied from `etl.ingest.reader._normalize` (private there, and reader.py is being split): nested objects
-    become prefixed columns, `ts` becomes `ts_ms`, user_data its compact JSON text."""
-    row: dict[str, Any] = dict.fromkeys(c for c in EVENT_SCHEMA if c not in ("source_file", "source_line"))
-
-    def walk(data: dict[str, Any], prefix: tuple[str, ...]) -> None:
-        for key, val in data.items():
-            path = (*prefix, key)
-            column = "workbin_type" if path == ("queue", "workbin_type") else "_".join(path)
-            if key == "user_data" and not prefix:
-                row["user_data"] = None if val is None else json.dumps(val, separators=(",", ":"), ensure_ascii=False)
-            elif key == "ts" and not prefix:
-                row["ts_ms"] = (val - _EPOCH) // timedelta(milliseconds=1)
-            elif isinstance(val, dict):
-                walk(val, path)
-            elif column in row:
-                row[column] = val
-
-    walk(model.model_dump(), ())
-    return row
