@@ -24,5 +24,7 @@ def run(
     """Prepare ``sql`` and run it on ``con``; the result of the last statement."""
     prepared = prepare(sql, dialect, params)
     for stmt in prepared.statements[:-1]:
-        con.execute(stmt).fetchall()
+        rel = con.sql(stmt)
+        if rel is not None:
+            rel.fetchall()
     return con.sql(prepared.statements[-1]).pl()

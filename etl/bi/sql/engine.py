@@ -49,9 +49,26 @@ def sqlglot_warnings() -> Iterator[list[str]]:
         logger.removeHandler(handler)
 
 
+def postorder(tree: exp.Expression, fun: Rewrite) -> exp.Expression:
+    """Apply ``fun`` to every node, children before parents, so a rewrite sees rewritten (and typed) operands.
+    (sqlglot's ``transform`` is pre-order and does not descend into a node it replaced.)"""
+    for node in reversed(list(tree.dfs())):
+        parent, key, index = node.parent, node.arg_key, node.index
+        new = fun(node)
+        if new is node:
+            continue
+        if new.type is None and node.type is not None:
+            new.type = node.type
+        if parent is None:
+            tree = new
+        else:
+            parent.set(key, new, index)
+    return tree
+
+
 def _apply(tree: exp.Expression, rewrites: tuple[Rewrite, ...]) -> exp.Expression:
     for rewrite in rewrites:
-        tree = tree.transform(rewrite, copy=False)
+        tree = postorder(tree, rewrite)
     return tree
 
 
@@ -66,13 +83,13 @@ def rewrite(tree: exp.Expression, read: str) -> exp.Expression:
         common.check_formats(tree, read)
         annotate(tree)
     if read in ("tsql", "postgres"):
-        tree = tree.transform(lambda n: common.typed_division(n, read), copy=False)
+        tree = postorder(tree, lambda n: common.typed_division(n, read))
     if read == "tsql":
         tree = _apply(tree, tsql.TYPED_REWRITES)
     if read == "oracle":
         tree = _apply(tree, oracle.TYPED_REWRITES)
     if read in ("tsql", "oracle"):
-        tree = tree.transform(lambda n: common.date_arithmetic(n, read), copy=False)
+        tree = postorder(tree, lambda n: common.date_arithmetic(n, read))
     if read == "tsql":
         tree = _apply(tree, tsql.REWRITES)
     if read == "oracle":

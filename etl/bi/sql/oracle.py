@@ -25,7 +25,19 @@ _TRUNC_UNITS = {
 def join_marks(tree: exp.Expression) -> exp.Expression:
     """``a.x = b.x(+)`` -> ``LEFT JOIN b ON a.x = b.x`` (sqlglot's own transform); marks it cannot place (in an OR,
     across subqueries) stay in the tree and are refused at generation."""
-    if any(c.args.get("join_mark") for c in tree.find_all(exp.Column)):
+    marked = [c for c in tree.find_all(exp.Column) if c.args.get("join_mark")]
+    for col in marked:
+        if col.find_ancestor(exp.Or, exp.Select) and isinstance(col.find_ancestor(exp.Or, exp.Select), exp.Or):
+            raise refuse("Oracle (+) inside an OR", col, "Oracle rejects it too (ORA-01719)")
+    partners: dict[str, set[str]] = {}
+    for col in marked:
+        cond = col.find_ancestor(exp.Predicate) or col.parent
+        others = {c.table for c in cond.find_all(exp.Column) if c.table and not c.args.get("join_mark")}
+        partners.setdefault(col.table, set()).update(others)
+    for table, others in partners.items():
+        if len(others) > 1:
+            raise refuse(f"Oracle (+) joining {table} to several tables ({', '.join(sorted(others))})", marked[0])
+    if marked:
         tree = eliminate_join_marks(tree)
         for col in tree.find_all(exp.Column):
             if col.args.get("join_mark"):
@@ -72,7 +84,7 @@ def trunc(node: exp.Expression) -> exp.Expression:
         if unknown(value):
             raise refuse("Oracle TRUNC of an operand of unknown type", node, "date or number?")
         return node
-    if isinstance(node, exp.DateTrunc) and not node.args.get("gim_done"):
+    if isinstance(node, exp.DateTrunc):
         unit = node.args.get("unit")
         name = unit.name.upper() if unit is not None else "DD"
         if name not in _TRUNC_UNITS:

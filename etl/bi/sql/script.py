@@ -11,10 +11,13 @@ import re
 
 import sqlglot
 from sqlglot import exp
+from sqlglot.dialects.tsql import TSQL
 from sqlglot.errors import ParseError
+from sqlglot.tokens import TokenType
 
 from etl.bi.sql.errors import GimSqlRefused, line_of, refuse
 
+Tokenizer = TSQL.Tokenizer
 _GO = re.compile(r"^[ \t]*GO(?:[ \t]+(\d+))?[ \t]*;?[ \t]*$", re.IGNORECASE | re.MULTILINE)
 #: T-SQL session settings that do not change a read-only query's answer on the mart.
 _HARMLESS_SET = {"NOCOUNT", "ANSI_NULLS", "ANSI_WARNINGS", "QUOTED_IDENTIFIER", "ARITHABORT", "XACT_ABORT"}
@@ -28,10 +31,41 @@ def split_go(sql: str) -> str:
     return _GO.sub(";", sql)
 
 
+_STARTS = {TokenType.DECLARE, TokenType.SET, TokenType.USE}
+
+
+def split_tsql(sql: str) -> str:
+    """T-SQL needs no ``;`` between statements; sqlglot does. Insert one before a ``DECLARE``/``SET``/``USE`` at
+    parenthesis depth 0 (not the ``SET`` of an ``UPDATE``), and before the statement that follows one of those."""
+    tokens = Tokenizer().tokenize(sql) if sql.strip() else []
+    cuts: list[int] = []
+    depth, first, prev = 0, None, None
+    for tok in tokens:
+        kind = tok.token_type
+        if kind == TokenType.L_PAREN:
+            depth += 1
+        elif kind == TokenType.R_PAREN:
+            depth -= 1
+        if kind == TokenType.SEMICOLON:
+            first = None
+        elif depth == 0 and first is not None and prev != TokenType.SEMICOLON:
+            starts = kind in _STARTS and not (kind == TokenType.SET and first == TokenType.UPDATE)
+            after = first in _STARTS and kind in (TokenType.SELECT, TokenType.WITH, TokenType.INSERT, TokenType.UPDATE)
+            if starts or after:
+                cuts.append(tok.start)
+                first = kind
+        elif first is None:
+            first = kind
+        prev = kind
+    for pos in reversed(cuts):
+        sql = sql[:pos] + ";" + sql[pos:]
+    return sql
+
+
 def parse_statements(sql: str, read: str) -> list[exp.Expression]:
     """sqlglot's statements of ``sql``; a parse error becomes a refusal with sqlglot's line."""
     if read == "tsql":
-        sql = split_go(sql)
+        sql = split_tsql(split_go(sql))
     try:
         trees = sqlglot.parse(sql, read=read or None)
     except ParseError as e:

@@ -73,11 +73,10 @@ def convert(node: exp.Expression) -> exp.Expression:
 
 def weekday(node: exp.Expression) -> exp.Expression:
     """``DATEPART(weekday, d)`` is 1 for Sunday with SQL Server's default ``@@DATEFIRST = 7``; DuckDB's is 0."""
-    if not isinstance(node, exp.Extract) or node.args.get("gim_done"):
+    if not isinstance(node, exp.Extract):
         return node
     unit = node.name.upper()
     if unit in ("DAYOFWEEK", "DOW", "WEEKDAY", "DW"):
-        node.set("gim_done", True)
         return exp.paren(exp.Add(this=node, expression=exp.Literal.number(1)), copy=False)
     if unit in ("WEEK", "WK", "WW"):
         raise refuse("T-SQL DATEPART(week, ...)", node, "SQL Server counts weeks from 1 January; use ISO_WEEK")
@@ -98,7 +97,9 @@ def string_plus(node: exp.Expression) -> exp.Expression:
     left, right = node.left, node.right
     ltext, rtext = is_type(left, TEXT), is_type(right, TEXT)
     if ltext and rtext:
-        return exp.DPipe(this=left, expression=right)
+        concat = exp.DPipe(this=left, expression=right)
+        concat.type = exp.DataType.build("VARCHAR")
+        return concat
     if ltext or rtext:
         other = right if ltext else left
         if unknown(other):
@@ -150,14 +151,13 @@ def like_brackets(node: exp.Expression) -> exp.Expression:
 
 def avg_int(node: exp.Expression) -> exp.Expression:
     """T-SQL ``AVG`` of an integer column is an integer (truncated); DuckDB's is a double."""
-    if not isinstance(node, exp.Avg) or node.args.get("gim_done"):
+    if not isinstance(node, exp.Avg):
         return node
     arg = node.this.this if isinstance(node.this, exp.Distinct) else node.this
     if isinstance(node.this, exp.Distinct):
         arg = node.this.expressions[0]
     if is_type(arg, INTEGER):
-        node.set("gim_done", True)
-        return exp.cast(fn("trunc", node), "BIGINT")
+        return exp.cast(fn("trunc", node.copy()), "BIGINT")
     if unknown(arg):
         raise refuse("T-SQL AVG of an operand of unknown type", node, "integer AVG truncates; CAST it")
     return node
