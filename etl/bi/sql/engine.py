@@ -16,7 +16,14 @@ from etl.bi.sql.script import parse_statements, statements
 from etl.bi.sql.types import annotate
 
 DIALECTS = {"tsql", "oracle", "postgres", "duckdb", "snowflake", "mysql", "ansi"}
-ALIASES = {"mssql": "tsql", "sqlserver": "tsql", "t-sql": "tsql", "postgresql": "postgres", "pg": "postgres", "ansi": ""}
+ALIASES = {
+    "mssql": "tsql",
+    "sqlserver": "tsql",
+    "t-sql": "tsql",
+    "postgresql": "postgres",
+    "pg": "postgres",
+    "ansi": "",
+}
 Rewrite = Callable[[exp.Expression], exp.Expression]
 
 
@@ -104,7 +111,8 @@ def generate(tree: exp.Expression, read: str) -> str:
             sql = tree.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE)
         except UnsupportedError as e:
             message = str(e).strip().splitlines()[0]
-            raise GimSqlRefused(f"{common.NAMES.get(read, read)} construct DuckDB lacks", line_of(tree), message)
+            construct = f"{common.NAMES.get(read, read)} construct DuckDB lacks"
+            raise GimSqlRefused(construct, line_of(tree), message) from None
     if warnings:
         raise GimSqlRefused("a construct sqlglot could not translate", line_of(tree), warnings[0])
     return sql

@@ -70,7 +70,8 @@ def parse_statements(sql: str, read: str) -> list[exp.Expression]:
         trees = sqlglot.parse(sql, read=read or None)
     except ParseError as e:
         first = e.errors[0] if e.errors else {}
-        raise GimSqlRefused("SQL that sqlglot cannot parse", first.get("line"), str(first.get("description", e)))
+        detail = str(first.get("description", e))
+        raise GimSqlRefused("SQL that sqlglot cannot parse", first.get("line"), detail) from None
     return [t for t in trees if t is not None]
 
 

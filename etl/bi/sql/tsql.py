@@ -12,7 +12,6 @@ from etl.bi.sql.formats import TSQL_STYLES
 from etl.bi.sql.types import INTEGER, NUMERIC, TEMPORAL, TEXT, is_type, unknown
 
 _STRING_TYPES = {exp.DataType.Type.VARCHAR, exp.DataType.Type.NVARCHAR, exp.DataType.Type.CHAR, exp.DataType.Type.NCHAR}
-_SAMPLE_LENGTH = {style: len(f.replace("%Y", "2026").replace("%g", "000").replace("%", "")) for style, f in TSQL_STYLES.items()}
 
 
 def float_is_double(node: exp.Expression) -> exp.Expression:
@@ -84,9 +83,9 @@ def weekday(node: exp.Expression) -> exp.Expression:
 
 
 def datediff_week(node: exp.Expression) -> exp.Expression:
-    if isinstance(node, exp.DateDiff | exp.DateAdd) and node.args.get("unit") is not None:
-        if node.args["unit"].name.upper() in ("WEEK", "WK", "WW") and isinstance(node, exp.DateDiff):
-            raise refuse("T-SQL DATEDIFF(week, ...)", node, "SQL Server counts Sunday boundaries")
+    unit = node.args.get("unit") if isinstance(node, exp.DateDiff) else None
+    if unit is not None and unit.name.upper() in ("WEEK", "WK", "WW"):
+        raise refuse("T-SQL DATEDIFF(week, ...)", node, "SQL Server counts Sunday boundaries")
     return node
 
 
