@@ -61,6 +61,9 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--db", required=True, metavar="FILE", help="the DuckDB mart file (opened read-only)")
     rep.add_argument("--out", required=True, type=Path, metavar="FILE.html", help="the HTML file to write")
     rep.add_argument("--title", default="gim-etl mart report", help="report title")
+    from etl.bi.sql import command as sql_command  # gim-etl sql (etl/bi/sql/command.py)
+
+    sql_command.add_parser(sub)
     return p
 
 
@@ -150,6 +153,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _generate(args)
     if args.command == "report":
         return _report(args)
+    if args.command == "sql":
+        from etl.bi.sql import command as sql_command
+
+        return sql_command.run(args)
     try:
         options = GimOptions.load(args.config, args.option)
     except (ValueError, OSError) as exc:

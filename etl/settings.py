@@ -53,3 +53,7 @@ def env_name(field: str) -> str:
     if field not in RuntimeSettings.model_fields:
         raise KeyError(field)
     return f"{ENV_PREFIX}{field.upper()}"
+
+
+def duckdb_memory_limit() -> str:
+    return runtime().duckdb_memory_limit
