@@ -276,3 +276,18 @@ def test_checked_in_ddl_is_fresh(dialect: str) -> None:
     path = generated_path(dialect)
     assert path.exists(), f"run `python -m etl.storage.ddl --write` to create {path}"
     assert path.read_text(encoding="utf-8") == render_ddl(dialect), f"stale {path}: run --write"
+
+
+def test_a_mart_of_an_older_schema_gains_the_new_columns(tmp_path: Path) -> None:
+    """A mart created before a column was added to schema/mart.yaml gets it (nullable) at the next load."""
+    from etl.connections import connect
+    from etl.storage.bootstrap import ensure_schema
+
+    con = connect(tmp_path / "old.duckdb")
+    ensure_schema(con)
+    con.execute("ALTER TABLE CTL_AUDIT_LOG DROP COLUMN OPTIONS")
+    con.execute("ALTER TABLE INTERACTION_FACT DROP COLUMN SUBJECT")
+    ensure_schema(con)
+    cols = {(t, c) for t, c in con.execute("SELECT table_name, column_name FROM duckdb_columns()").fetchall()}
+    assert {("CTL_AUDIT_LOG", "OPTIONS"), ("INTERACTION_FACT", "SUBJECT")} <= cols
+    con.close()

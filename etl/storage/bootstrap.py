@@ -6,15 +6,22 @@ from __future__ import annotations
 import duckdb
 
 from etl.domain.descriptors import CATALOGUE, code
-from etl.storage.ddl import duckdb_create_statements
+from etl.storage.ddl import duckdb_create_statements, duckdb_missing_columns
 from etl.storage.dimensions import insert_date_times
 from etl.storage.fact_rows import ACTIVE_END_TS
 from etl.storage.views import create_views
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create what is missing; idempotent."""
+    """Create what is missing, tables and columns a newer schema added; idempotent."""
     for stmt in duckdb_create_statements():
+        con.execute(stmt)
+    existing: dict[str, set[str]] = {}
+    for table, column in con.execute(
+        "SELECT table_name, column_name FROM duckdb_columns() WHERE database_name = current_database()"
+    ).fetchall():
+        existing.setdefault(table, set()).add(column.upper())
+    for stmt in duckdb_missing_columns(existing):
         con.execute(stmt)
     rows = [
         (

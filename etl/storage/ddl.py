@@ -268,6 +268,22 @@ def duckdb_create_statements() -> list[str]:
     return [create_table(t, "duckdb", if_not_exists=True).sql(dialect="duckdb") for t in load_schema().tables]
 
 
+def duckdb_missing_columns(existing: Mapping[str, set[str]]) -> list[str]:
+    """ALTER TABLE statements that add the columns `schema/mart.yaml` has and a mart created by an older version
+    lacks (`existing`: table -> its column names, upper case). Added columns are nullable: rows written before
+    have no value for them, which the next re-derivation of those facts fills."""
+    statements = []
+    for table in load_schema().tables:
+        have = existing.get(table.name)
+        if have is None:
+            continue
+        for col in table.columns:
+            if col.name.upper() not in have:
+                kind = column_type(col.type, "duckdb").sql(dialect="duckdb")
+                statements.append(f'ALTER TABLE "{table.name}" ADD COLUMN "{col.name}" {kind}')
+    return statements
+
+
 def generated_path(dialect: str) -> Path:
     """Where the checked-in DDL for `dialect` lives."""
     return GENERATED_DIR / f"{dialect}.sql"
