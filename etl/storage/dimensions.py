@@ -24,7 +24,8 @@ def insert_date_times(con: duckdb.DuckDBPyConnection, keys: list[int]) -> None:
         con,
         """
         INSERT INTO DATE_TIME (DATE_TIME_KEY, CAL_DATE, LABEL_YYYY, LABEL_YYYY_MM, LABEL_YYYY_MM_DD,
-            LABEL_YYYY_MM_DD_HH24, LABEL_YYYY_MM_DD_HH24_MI, CAL_YEAR, CAL_MONTH, CAL_DAY_OF_MONTH, CAL_HOUR_24, CAL_MINUTE)
+            LABEL_YYYY_MM_DD_HH24, LABEL_YYYY_MM_DD_HH24_MI, CAL_YEAR, CAL_MONTH, CAL_DAY_OF_MONTH, CAL_HOUR_24,
+            CAL_MINUTE)
         SELECT k, t, strftime(t, '%Y'), strftime(t, '%Y-%m'), strftime(t, '%Y-%m-%d'), strftime(t, '%Y-%m-%d %H'),
                strftime(t, '%Y-%m-%d %H:%M'), year(t), month(t), day(t), hour(t), minute(t)
         FROM (SELECT DISTINCT k, make_timestamp(k * 1000000) AS t FROM _dt_keys) n
@@ -66,8 +67,9 @@ def interaction_dimension_keys(con: duckdb.DuckDBPyConnection, ixns: pl.DataFram
     )
     run_with(
         con,
-        "INSERT INTO INTERACTION_TYPE (INTERACTION_TYPE_KEY, INTERACTION_TYPE, INTERACTION_TYPE_CODE, INTERACTION_SUBTYPE,"
-        " INTERACTION_SUBTYPE_CODE, IGNORE, CREATE_AUDIT_KEY, UPDATE_AUDIT_KEY) SELECT INTERACTION_TYPE_KEY, coalesce(interaction_type, 'Unknown'),"
+        "INSERT INTO INTERACTION_TYPE (INTERACTION_TYPE_KEY, INTERACTION_TYPE, INTERACTION_TYPE_CODE,"
+        " INTERACTION_SUBTYPE, INTERACTION_SUBTYPE_CODE, IGNORE, CREATE_AUDIT_KEY, UPDATE_AUDIT_KEY)"
+        " SELECT INTERACTION_TYPE_KEY, coalesce(interaction_type, 'Unknown'),"
         " upper(coalesce(interaction_type, 'Unknown')), coalesce(interaction_subtype, 'Unknown'),"
         " upper(coalesce(interaction_subtype, 'Unknown')), 0, ?, ? FROM _t"
         " WHERE INTERACTION_TYPE_KEY NOT IN (SELECT INTERACTION_TYPE_KEY FROM INTERACTION_TYPE)",
@@ -78,7 +80,8 @@ def interaction_dimension_keys(con: duckdb.DuckDBPyConnection, ixns: pl.DataFram
     )
     run_with(
         con,
-        "INSERT INTO TENANT (TENANT_KEY, TENANT_NAME) SELECT TENANT_KEY, tenant FROM _tn WHERE TENANT_KEY NOT IN (SELECT TENANT_KEY FROM TENANT)",
+        "INSERT INTO TENANT (TENANT_KEY, TENANT_NAME) SELECT TENANT_KEY, tenant FROM _tn"
+        " WHERE TENANT_KEY NOT IN (SELECT TENANT_KEY FROM TENANT)",
         _tn=ixns.select("TENANT_KEY", "tenant").unique("TENANT_KEY"),
     )
     return ixns
