@@ -72,6 +72,10 @@ _PLACEHOLDER = re.compile(f"{_OPEN}([xei])(\\d*){_CLOSE}")
 SHAPE_INTERACTION_ID = f"{_OPEN}x{_CLOSE}"
 
 
+#: Term keys at or above this stand for the floored (whole-second) time of event `key - FLOORED`.
+FLOORED = 1 << 20
+
+
 class NotReplayable(Exception):
     """The rules did something with a time or an identifier that a template cannot express."""
 
@@ -98,8 +102,17 @@ class Ts:
         """The event position when this is a plain event time."""
         if self.const == 0 and len(self.terms) == 1:
             ((p, c),) = self.terms.items()
-            return p if c == 1 else None
+            return p if c == 1 and p < FLOORED else None
         return None
+
+    def floor_second(self) -> Ts:
+        """This time floored to its second (ms): a plain event time becomes its floored term (key offset by
+        FLOORED), which a template evaluates as `(t // 1000) * 1000`; anything else is not replayable."""
+        if len(self.terms) == 1 and self.const == 0:
+            ((p, c),) = self.terms.items()
+            if c == 1:
+                return Ts({p if p >= FLOORED else p + FLOORED: 1}, 0, self.value - self.value % 1000)
+        raise NotReplayable(f"floor of {self!r}")
 
     def _combine(self, other: Any, sign: int) -> Ts:
         if isinstance(other, Ts):
@@ -258,7 +271,8 @@ def value_expr(value: Any, dtype: pl.DataType) -> pl.Expr:
     if isinstance(value, Ts):
         expr: pl.Expr = pl.lit(value.const, pl.Int64)
         for p, c in value.terms.items():
-            expr = expr + pl.col("_ts").list.get(p) * c
+            t = pl.col("_ts").list.get(p % FLOORED)
+            expr = expr + (t // 1000 * 1000 if p >= FLOORED else t) * c
         return expr.cast(dtype)
     if isinstance(value, str) and _OPEN in value:
         parts: list[pl.Expr] = []

@@ -20,6 +20,21 @@ from etl.domain.descriptors import Descriptor, Reason, Result, Role
 from etl.domain.options import GimOptions
 
 
+def whole_second(ts: Any) -> Any:
+    """`ts` (epoch ms) floored to its second, still in ms. Every duration is a difference of such floored
+    timestamps, so that the parts of a fact (mediation = queue + routing point, span = ring + talk + hold) add up
+    in whole seconds (GIM's durations are seconds: https://docs.genesys.com/Documentation/PSAAS/latest/RPRT/GIMPopIRF).
+    A shape template's time (`etl.transform.shapes.Ts`) floors itself."""
+    if isinstance(ts, int):
+        return ts - ts % 1000
+    return ts.floor_second()
+
+
+def span_ms(start: Any, end: Any) -> Any:
+    """Whole-second length of [start, end] in ms: the difference of the floored timestamps."""
+    return whole_second(end) - whole_second(start)
+
+
 @dataclass(slots=True)
 class IrfRow:
     """One resource's part in an interaction (INTERACTION_RESOURCE_FACT before keys are assigned)."""
@@ -201,7 +216,7 @@ class _State:
 
     def end_irf(self, irf: IrfRow, ts: int, result: Result, reason: Reason = Reason.UNSPECIFIED) -> None:
         if irf.hold_since is not None:
-            irf.hold_ms += ts - irf.hold_since
+            irf.hold_ms += span_ms(irf.hold_since, ts)
             irf.hold_since = None
         irf.end_ms, irf.result, irf.result_reason = ts, result, reason
         for registry in (self.connected, self.invited, self.leaving):
@@ -223,7 +238,7 @@ class _State:
     def close_stay(self, ts: int) -> None:
         if self.stay is not None and self.stay.end_ms is None:
             self.stay.end_ms = ts
-            self.queue_ms += ts - self.stay.start_ms
+            self.queue_ms += span_ms(self.stay.start_ms, ts)
 
     def mediation_kw(self, ts: int) -> dict[str, Any]:
         """The mediation fields of an IRF that gets the interaction at `ts` (its start is the mediation's).
@@ -232,7 +247,7 @@ class _State:
         also where no MSF was written (max-msfs-per-irf page)."""
         if self.mediation_start is None:
             return {"start_ms": ts, "mediation_start_ms": None, "mediation_ms": 0, "queue_ms": 0, "last_vq": None}
-        queue_ms = self.queue_ms + (ts - self.stay.start_ms if self.stay and self.stay.end_ms is None else 0)
+        queue_ms = self.queue_ms + (span_ms(self.stay.start_ms, ts) if self.stay and self.stay.end_ms is None else 0)
         return {
             "start_ms": self.mediation_start,
             "mediation_start_ms": self.mediation_start,

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from etl.domain.descriptors import Reason, Result, Role
-from etl.domain.rules.core import MsfRow, RejectionKind, _State, register
+from etl.domain.rules.core import MsfRow, RejectionKind, _State, register, span_ms
 from etl.domain.rules.mediation import finish_mediation
 from etl.domain.rules.transfers import (
     direct_invitation,
@@ -170,7 +170,7 @@ def _hold(st: _State, ev: Mapping[str, Any], on: bool) -> None:
     if on and irf.hold_since is None:
         irf.hold_since, irf.hold_count = ts, irf.hold_count + 1
     elif not on and irf.hold_since is not None:
-        irf.hold_ms += ts - irf.hold_since
+        irf.hold_ms += span_ms(irf.hold_since, ts)
         irf.hold_since = None
 
 

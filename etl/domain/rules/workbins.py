@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from etl.domain.descriptors import Result, Role
-from etl.domain.rules.core import IrfRow, MsfRow, _State, _Strategy, register
+from etl.domain.rules.core import IrfRow, MsfRow, _State, _Strategy, register, span_ms
 from etl.domain.rules.mediation import finish_mediation, fold_attempt
 
 
@@ -54,7 +54,7 @@ def _placed(st: _State, ev: Mapping[str, Any], workbin: bool) -> None:
     if returned_by_server and st.stay is not None and st.stay.name == ev.get("queue_name"):
         # Back in the queue it was taken from after an unsuccessful attempt: one mediation, one MSF [D].
         fold_attempt(st)
-        st.queue_ms -= (st.stay.end_ms or ts) - st.stay.start_ms
+        st.queue_ms -= span_ms(st.stay.start_ms, st.stay.end_ms or ts)
         st.stay.end_ms = None
         return
     st.begin_mediation(ts)
@@ -96,7 +96,7 @@ def _taken(st: _State, ev: Mapping[str, Any], workbin: bool) -> None:
     holder = st.workbin_holder
     if workbin and holder is not None:
         # [D] hold "ends when any resource takes it out" of the own workbin.
-        holder.hold_ms += ts - (holder.hold_since or ts)
+        holder.hold_ms += span_ms(holder.hold_since or ts, ts)
         holder.hold_since, holder.workbin_hold, st.workbin_holder = None, None, None
         if actor == holder.party_id:
             st.connected[holder.party_id] = holder
