@@ -24,6 +24,7 @@ from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+import sqlglot
 from sqlglot import exp
 
 from schema import SCHEMA_DIR
@@ -150,6 +151,18 @@ class Column(BaseModel):
         return value
 
 
+class ForeignKey(BaseModel):
+    """A reference to another table's primary key. Declared in the other dialects' DDL (BI tools infer joins from
+    them); not in the DuckDB mart, where an enforced key would make replacing a re-derived interaction's rows a
+    matter of statement order and a missing dimension row a failed load instead of a failed check."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    columns: tuple[str, ...] = Field(min_length=1)
+    references: str
+    ref_columns: tuple[str, ...] = Field(min_length=1)
+
+
 class Table(BaseModel):
     """One table; primary-key columns must be declared non-nullable so the YAML reads as the DDL does."""
 
@@ -160,6 +173,7 @@ class Table(BaseModel):
     description: str = Field(min_length=1)
     columns: tuple[Column, ...] = Field(min_length=1)
     primary_key: tuple[str, ...] = ()
+    foreign_keys: tuple[ForeignKey, ...] = ()
 
     @model_validator(mode="after")
     def _consistent(self) -> Table:
@@ -172,6 +186,10 @@ class Table(BaseModel):
                 raise ValueError(f"{self.name}: primary key column {key} does not exist")
             if by_name[key].nullable:
                 raise ValueError(f"{self.name}: primary key column {key} must be nullable: false")
+        for fk in self.foreign_keys:
+            missing = [c for c in fk.columns if c not in by_name]
+            if missing or len(fk.columns) != len(fk.ref_columns):
+                raise ValueError(f"{self.name}: foreign key {fk.columns} -> {fk.references}: bad columns")
         return self
 
     def column(self, name: str) -> Column:
@@ -195,6 +213,12 @@ class MartSchema(BaseModel):
         names = [t.name for t in self.tables]
         if len(set(names)) != len(names):
             raise ValueError("duplicate table names")
+        by_name = {t.name: t for t in self.tables}
+        for t in self.tables:
+            for fk in t.foreign_keys:
+                target = by_name.get(fk.references)
+                if target is None or tuple(target.primary_key) != fk.ref_columns:
+                    raise ValueError(f"{t.name}: foreign key must reference {fk.references}'s primary key")
         return self
 
     def table(self, name: str) -> Table:
@@ -260,7 +284,32 @@ def render_ddl(dialect: str, type_map: TypeMap | None = None) -> str:
         "-- Generated from schema/mart.yaml by `python -m etl.storage.ddl --write`; do not edit.\n\n"
     )
     statements = [create_table(t, dialect, type_map=type_map).sql(dialect=dialect, pretty=True) for t in schema.tables]
+    if dialect != "duckdb":
+        statements += [fk.sql(dialect=dialect) for fk in foreign_key_statements(dialect)]
     return header + ";\n\n".join(statements) + ";\n"
+
+
+def foreign_key_statements(dialect: str) -> list[exp.Expression]:
+    """ALTER TABLE ... ADD CONSTRAINT FK_<n> FOREIGN KEY for every declared reference (after all CREATE TABLEs,
+    so that creation order does not matter). Names stay under Oracle's 30 characters."""
+    out = []
+    for t in load_schema().tables:
+        for i, fk in enumerate(t.foreign_keys, start=1):
+            name = f"FK_{t.name[:22]}_{i}"
+
+            def ids(cols: tuple[str, ...]) -> str:
+                return ", ".join(_ident(c, dialect).sql(dialect=dialect) for c in cols)
+
+            table, ref = (
+                _ident(t.name, dialect).sql(dialect=dialect),
+                _ident(fk.references, dialect).sql(dialect=dialect),
+            )
+            text = (
+                f"ALTER TABLE {table} ADD CONSTRAINT {name} FOREIGN KEY ({ids(fk.columns)})"
+                f" REFERENCES {ref} ({ids(fk.ref_columns)})"
+            )
+            out.append(sqlglot.parse_one(text, read=dialect))
+    return out
 
 
 def duckdb_create_statements() -> list[str]:
