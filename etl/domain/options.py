@@ -13,11 +13,21 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from etl.domain.user_data import UserDataMapping
+
 SECTION = "gim-etl-populate"
+#: Sections other than SECTION and the options each holds (GIM's names). Date-time options:
+#: https://docs.genesys.com/Documentation/GIM/latest/User/GIMDateTime
+SECTIONS: dict[str, tuple[str, ...]] = {
+    "date-time": ("date-time-tz", "date-time-max-days-ahead", "date-time-min-days-ahead"),
+    "gim-etl": ("service-objective",),
+}
+USER_DATA_SECTION = "user-data"
 
 
 class GimOptions(BaseModel):
-    """Options of the ``[gim-etl-populate]`` section (GIM 8.5.1xx behaviour)."""
+    """Options of the ``[gim-etl-populate]`` section (GIM 8.5.1xx behaviour), plus ``[date-time]``, ``[gim-etl]``
+    ``service-objective`` and the ``[user-data]`` mapping."""
 
     model_config = ConfigDict(populate_by_name=True, frozen=True, extra="forbid")
 
@@ -39,7 +49,37 @@ class GimOptions(BaseModel):
         description="Write an MSF for workbin stays that count as mediation.",
     )
 
-    def as_gim_dict(self) -> dict[str, bool]:
+    date_time_tz: str = Field(
+        "GMT",
+        alias="date-time-tz",
+        description="[date-time] Time zone of DATE_TIME's labels and CAL_* columns (a tz database name).",
+    )
+    date_time_max_days_ahead: int = Field(
+        366,
+        alias="date-time-max-days-ahead",
+        ge=0,
+        description="[date-time] Days DATE_TIME is populated ahead (after the last day of the data).",
+    )
+    date_time_min_days_ahead: int = Field(
+        183,
+        alias="date-time-min-days-ahead",
+        ge=0,
+        description="[date-time] DATE_TIME is extended again when fewer days than this remain ahead.",
+    )
+    service_objective: int = Field(
+        0,
+        alias="service-objective",
+        ge=0,
+        description="[gim-etl] Seconds within which an interaction should reach its handling resource "
+        "(MET_SERVICE_OBJECTIVE_FLAG); 0 = no objective, the flag stays 0.",
+    )
+    user_data: UserDataMapping = Field(
+        default_factory=UserDataMapping,
+        alias="user-data",
+        description="[user-data] Which attached-data key goes to which user-data column (etl.domain.user_data).",
+    )
+
+    def as_gim_dict(self) -> dict[str, object]:
         return self.model_dump(by_alias=True)
 
     @classmethod
@@ -48,13 +88,33 @@ class GimOptions(BaseModel):
         values: dict[str, object] = {}
         if config_file is not None:
             with Path(config_file).open("rb") as fh:
-                values.update(tomllib.load(fh).get(SECTION, {}))
+                doc = tomllib.load(fh)
+            values.update(doc.get(SECTION, {}))
+            for section, names in SECTIONS.items():
+                values.update({k: v for k, v in doc.get(section, {}).items() if k in names or section == "date-time"})
+            if USER_DATA_SECTION in doc:
+                values[USER_DATA_SECTION] = doc[USER_DATA_SECTION]
         for item in overrides:
             name, sep, raw = item.partition("=")
             if not sep:
                 raise ValueError(f"--option expects NAME=VALUE, got {item!r}")
-            values[name.strip()] = _parse_bool(name, raw.strip())
+            values[name.strip()] = _parse_value(name.strip(), raw.strip())
         return cls.model_validate(values)
+
+
+def _parse_value(name: str, raw: str) -> object:
+    """An --option value in the type of its option (true/false, an integer or text)."""
+    field = next((f for f in GimOptions.model_fields.values() if f.alias == name), None)
+    if field is None or field.annotation is bool:
+        return _parse_bool(name, raw)
+    if field.annotation is int:
+        try:
+            return int(raw)
+        except ValueError:
+            raise ValueError(f"option {name} expects an integer, got {raw!r}") from None
+    if field.annotation is str:
+        return raw
+    raise ValueError(f"option {name} is set in the config file, not with --option")
 
 
 def _parse_bool(name: str, raw: str) -> bool:

@@ -1,5 +1,6 @@
 """Dagster run config and resources: derived from the domain's option model and `etl.settings`, never restated."""
 
+import json
 from pathlib import Path
 
 import dagster as dg
@@ -17,11 +18,21 @@ class IngestConfig(dg.Config):
 
 class _OptionsConfig(dg.Config):
     def to_options(self) -> GimOptions:
-        return GimOptions.model_validate(self.model_dump())
+        values = self.model_dump()
+        mapping = values.pop("user_data_json", "")
+        if mapping:
+            values["user_data"] = json.loads(mapping)
+        return GimOptions.model_validate(values)
 
     @classmethod
-    def from_options(cls, options: GimOptions) -> dict[str, bool]:
-        return options.model_dump()
+    def from_options(cls, options: GimOptions) -> dict[str, object]:
+        values: dict[str, object] = options.model_dump(include=set(_SCALAR_FIELDS))
+        values["user_data_json"] = options.user_data.model_dump_json(by_alias=True)
+        return values
+
+
+#: Options Dagster's run config carries: the scalar ones (the [user-data] mapping stays the config file's).
+_SCALAR_FIELDS = {n: f for n, f in GimOptions.model_fields.items() if f.annotation in (bool, int, str)}
 
 
 #: The ``[gim-etl-populate]`` options as Dagster run config: `GimOptions`' fields (underscored names, defaults,
@@ -30,9 +41,8 @@ GimOptionsConfig = create_model(
     "GimOptionsConfig",
     __base__=_OptionsConfig,
     __doc__="GIM's [gim-etl-populate] options (see etl.domain.options.GimOptions).",
-    **{
-        name: (f.annotation, Field(f.default, description=f.description)) for name, f in GimOptions.model_fields.items()
-    },
+    user_data_json=(str, Field("", description="The [user-data] mapping as JSON (empty: GIM's standard keys).")),
+    **{name: (f.annotation, Field(f.default, description=f.description)) for name, f in _SCALAR_FIELDS.items()},
 )
 
 

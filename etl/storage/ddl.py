@@ -22,9 +22,9 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
+import sqlglot
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-import sqlglot
 from sqlglot import exp
 
 from schema import SCHEMA_DIR

@@ -13,7 +13,7 @@ import types
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
@@ -22,6 +22,7 @@ from etl.domain.options import GimOptions
 from etl.domain.rules import EVENT_RANK, InteractionFacts, derive_interaction
 from etl.ingest.columns import AGENT_STATE_EVENTS
 from etl.settings import runtime
+from etl.transform.measures import irf_measures
 from etl.transform.metrics import (
     IRF_RAW_SCHEMA,
     IXN_RAW_SCHEMA,
@@ -43,6 +44,7 @@ from etl.transform.shapes import (
     canonical_events,
     find_shapes,
 )
+from etl.transform.user_data import user_data_frames
 
 _RULE_COLUMNS = [
     "event_id",
@@ -82,6 +84,8 @@ class FactFrames:
     msfs: pl.DataFrame
     resources: pl.DataFrame
     rejected: pl.DataFrame
+    user_data: pl.DataFrame = field(default_factory=pl.DataFrame)  # per IRF natural key: one column per target
+    user_data_rejects: pl.DataFrame = field(default_factory=pl.DataFrame)  # values not stored as mapped
 
 
 def sort_events(events: pl.DataFrame) -> pl.DataFrame:
@@ -183,12 +187,17 @@ def derive_facts(
     one_by_one = _derive_one_by_one(rest, options)
     resources = resource_frame(events)
     ixns, irfs, msfs, rejected = (pl.concat(frames) for frames in zip(by_shape, one_by_one, strict=True))
+    interactions = interaction_metrics(ixns.sort("interaction_guid"), _addresses_frame(ixn_events))
+    irfs = irfs.sort("interaction_guid", "ordinal")
+    user_data, user_data_rejects = user_data_frames(ixn_events, irfs, options.user_data)
     return FactFrames(
-        interactions=interaction_metrics(ixns.sort("interaction_guid"), _addresses_frame(ixn_events)),
-        irfs=irf_metrics(irfs.sort("interaction_guid", "ordinal")),
+        interactions=interactions,
+        irfs=irf_measures(irf_metrics(irfs), interactions, options.service_objective),
         msfs=msf_metrics(msfs.sort("interaction_guid", "seq")),
         resources=resources,
         rejected=rejected,
+        user_data=user_data,
+        user_data_rejects=user_data_rejects,
     )
 
 
@@ -386,6 +395,9 @@ def resource_frame(events: pl.DataFrame) -> pl.DataFrame:
         }
         parts.append(events.select(ts_ms="ts_ms", tenant="tenant", **cols))
     none = pl.lit(None, pl.String)
+    for prefix in ("actor", "party"):  # places named beside an agent (IRF.MEDIA_RESOURCE_KEY)
+        place = {"kind": pl.lit("Place"), "name": pl.col(f"{prefix}_place")}
+        parts.append(events.select("ts_ms", "tenant", **place, first_name=none, last_name=none, employee_id=none))
     for kind, name in ((pl.col("queue_type"), pl.col("queue_name")), (pl.lit("VirtualQueue"), pl.col("vq"))):
         parts.append(
             events.select("ts_ms", "tenant", kind=kind, name=name, first_name=none, last_name=none, employee_id=none)

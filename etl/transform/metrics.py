@@ -40,6 +40,9 @@ IRF_RAW_SCHEMA: dict[str, pl.DataType] = {
     "mediation_start_ms": pl.Int64(),
     "queue_ms": pl.Int64(),
     "as_of_ms": pl.Int64(),
+    "invite_reason": pl.String(),
+    "inviter_id": pl.String(),
+    "place_nk": pl.String(),
 }
 
 MSF_RAW_SCHEMA: dict[str, pl.DataType] = {
@@ -96,6 +99,9 @@ def irf_raw(irf: IrfRow, as_of_ms: Any) -> tuple[Any, ...]:
         irf.mediation_start_ms,
         irf.queue_ms,
         as_of_ms or irf.start_ms,
+        irf.invite_reason,
+        irf.inviter_id,
+        f"Place:{irf.place}" if irf.place else None,
     )
 
 
@@ -188,6 +194,9 @@ def irf_metrics(raw: pl.DataFrame) -> pl.DataFrame:
         handle_count=connected.cast(pl.Int32),
         stop_action="stop_action",
         active_flag=_ACTIVE_FLAG,
+        invite_reason="invite_reason",
+        inviter_id="inviter_id",
+        place_nk="place_nk",
     ).with_columns(
         # [K] IRF_ANCHOR marks one IRF per interaction: the first handling resource, else the first IRF.
         irf_anchor=(

@@ -67,6 +67,7 @@ class IrfRow:
     last_vq: str | None = None
     stop_action: int = 0
     workbin_hold: str | None = None  # own workbin holding the interaction (populate-workbin-as-hold)
+    place: str | None = None  # the party's place when the events name it (IRF.MEDIA_RESOURCE_KEY)
 
     @property
     def active(self) -> bool:
@@ -209,6 +210,7 @@ class _State:
             start_ms=kw.pop("start_ms", ev["ts_ms"]),
             ordinal=self.ordinal,
             last_handler_id=self.last_handler.party_id if self.last_handler else None,
+            place=self.place_of.get(party_id),
             **kw,
         )
         self.irfs.append(irf)

@@ -1,0 +1,127 @@
+"""IRF measures that split an IRF's ring, talk and hold by whose time it was, and the IRF's anchor flags.
+
+Sources: the IRF column catalogue of https://docs.genesys.com/Documentation:PSAAS:RPRT:Table-INTERACTION_RESOURCE_FACT:Public
+and ../shared/domain/gim.md §2.2; RAA's use of them: https://docs.genesys.com/Documentation:RAA:PDMPostgre:Table-AGT_AGENT_HOUR:9.0.0
+(ACCEPTED = CUSTOMER_HANDLE_COUNT > 0; consult received = CONS_RCV_*; offline consultations are not customer time);
+ANCHOR_FLAGS: https://docs.genesys.com/Documentation/GIM/latest/PDMOra/Table-ANCHOR_FLAGS.
+
+* Customer measures (CUSTOMER_*): the time the customer was a party, i.e. the IRF's own ring/talk/hold on the
+  customer's interaction. An e-mail consultation (role InitiatedConsult / ReceivedConsult, on a consultation
+  interaction or a consult/conference invitation) is offline: the customer is not on it, so it is consult time
+  (CONS_INIT_* for the consultation's creator, CONS_RCV_* for everyone it reaches, CONF_JOIN_* for a conference
+  invitee), never customer time. Only agents (and places) count: a strategy's IRF (RoutingPoint) has HANDLE_COUNT 1
+  when it stops the interaction (autoresponse) but no customer measure, so RAA's "accepted" does not count it [D RAA
+  excludes ROUTINGPOINT/QUEUE resources; the issue's rule].
+* DIAL_*, CUSTOMER_DIAL_*, CONS_INIT_DIAL_*: dialing is voice only: 0 for multimedia.
+* POST_CONS_XFER_*: voice's "consultation completed as a transfer" time; no multimedia flow creates it: 0.
+* CONF_INIT_TALK/HOLD: [I] not derived (it needs the initiator's talk split at each joiner's arrival): 0.
+* Anchor flags [D ANCHOR_FLAGS page]: FIRST_ENGAGE_FOR_AGENT_IXN on the agent's first engaged IRF of the interaction;
+  FIRST_REPLY_FOR_AGENT_IXN on the agent's first OutboundReply IRF to a parent interaction (within one load's
+  slice); thread flags need populate-thread-facts (not supported): 0; CUSTOMER_LEFT_FIRST is for online media: 0.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from etl.domain.descriptors import Role
+
+#: ANCHOR_FLAGS_KEY bits, in the ANCHOR_FLAGS column order (the key is their sum).
+ANCHOR_FLAG_BITS: dict[str, int] = {
+    "FIRST_ENGAGE_FOR_AGENT_IXN": 1,
+    "FIRST_REPLY_FOR_AGENT_IXN": 2,
+    "FIRST_ENGAGE_FOR_AGENT_THRD": 4,
+    "FIRST_REPLY_FOR_AGENT_THRD": 8,
+    "FIRST_ENGAGE_FOR_THRD": 16,
+    "CUSTOMER_LEFT_FIRST": 32,
+}
+
+_CONSULT_ROLES = [str(Role.INITIATED_CONSULT), str(Role.RECEIVED_CONSULT)]
+_ZERO_FAMILIES = ("dial", "customer_dial", "cons_init_dial", "post_cons_xfer_ring", "post_cons_xfer_talk")
+_ZERO_FAMILIES += ("post_cons_xfer_hold", "conf_init_talk", "conf_init_hold")
+
+
+def _part(cond: pl.Expr, measure: str) -> pl.Expr:
+    return pl.when(cond).then(pl.col(measure)).otherwise(0).cast(pl.Int32)
+
+
+def irf_measures(irfs: pl.DataFrame, interactions: pl.DataFrame, service_objective: int) -> pl.DataFrame:
+    """`irfs` (from `metrics.irf_metrics`) with the customer, consult, conference, dial and anchor measures.
+    `interactions`: `interaction_guid`, `interaction_subtype`, `parent_guid`."""
+    agent = pl.col("resource_nk").str.starts_with("Agent:") | pl.col("resource_nk").str.starts_with("Place:")
+    consult = pl.col("resource_role").is_in(_CONSULT_ROLES)
+    conference = (pl.col("invite_reason") == "conference").fill_null(False)
+    customer = agent & ~consult
+    cons_init = pl.col("resource_role") == str(Role.INITIATED_CONSULT)
+    cons_rcv = (pl.col("resource_role") == str(Role.RECEIVED_CONSULT)) & ~conference
+    conf_join = (pl.col("resource_role") == str(Role.RECEIVED_CONSULT)) & conference
+    cols: dict[str, pl.Expr] = {}
+    for prefix, cond, measures in (
+        ("customer", customer, ("ring", "talk", "hold")),
+        ("cons_init", cons_init, ("talk", "hold")),
+        ("cons_rcv", cons_rcv, ("ring", "talk", "hold")),
+        ("conf_join", conf_join, ("ring", "talk", "hold")),
+    ):
+        for m in measures:
+            cols[f"{prefix}_{m}_count"] = _part(cond, f"{m}_count")
+            cols[f"{prefix}_{m}_duration"] = _part(cond, f"{m}_duration")
+    for prefix in ("customer_acw", "cons_rcv_acw", *_ZERO_FAMILIES):
+        cols[f"{prefix}_count"] = pl.lit(0, pl.Int32)
+        cols[f"{prefix}_duration"] = pl.lit(0, pl.Int32)
+    cols["customer_handle_count"] = _part(customer, "handle_count")
+    # [I] service objective: the interaction reached the resource (invitation answered or pull) within the
+    # objective, counting its mediation and its ring time.
+    within = (pl.col("mediation_duration") + pl.col("ring_duration")) <= service_objective
+    cols["met_service_objective_flag"] = (
+        pl.when((service_objective > 0) & agent & (pl.col("handle_count") > 0) & within).then(1).otherwise(0)
+    ).cast(pl.Int16)
+    out = irfs.with_columns(**cols)
+    return _anchor_flags(_conferences_initiated(out), interactions)
+
+
+def _conferences_initiated(irfs: pl.DataFrame) -> pl.DataFrame:
+    """CONFERENCE_INITIATED_COUNT: each conference invitation counts on the inviter's latest IRF of the interaction
+    created before the invitee's."""
+    invites = irfs.filter(pl.col("invite_reason") == "conference").select(
+        "interaction_guid", _party=pl.col("inviter_id"), _before=pl.col("ordinal")
+    )
+    inviters = irfs.select(
+        "interaction_guid", "ordinal", _party=pl.col("resource_nk").str.split_exact(":", 1).struct.field("field_1")
+    )
+    counted = (
+        invites.join(inviters, on=["interaction_guid", "_party"])
+        .filter(pl.col("ordinal") < pl.col("_before"))
+        .group_by("interaction_guid", "_party", "_before")
+        .agg(pl.col("ordinal").max())
+        .group_by("interaction_guid", "ordinal")
+        .agg(conference_initiated_count=pl.len().cast(pl.Int32))
+    )
+    return irfs.join(counted, on=["interaction_guid", "ordinal"], how="left", maintain_order="left").with_columns(
+        pl.col("conference_initiated_count").fill_null(0)
+    )
+
+
+def _anchor_flags(irfs: pl.DataFrame, interactions: pl.DataFrame) -> pl.DataFrame:
+    agent = pl.col("resource_nk").str.starts_with("Agent:")
+    engaged = agent & (pl.col("talk_count") > 0)
+    first_engage = engaged & (
+        pl.when(engaged).then(pl.col("ordinal")).min().over("interaction_guid", "resource_nk") == pl.col("ordinal")
+    )
+    frame = irfs.join(
+        interactions.select("interaction_guid", "interaction_subtype", "parent_guid"),
+        on="interaction_guid",
+        how="left",
+        maintain_order="left",
+    )
+    reply = agent & (pl.col("interaction_subtype") == "OutboundReply") & pl.col("parent_guid").is_not_null()
+    first_at = pl.struct("start_ts", "interaction_guid", "ordinal")
+    first_reply = reply & (
+        pl.when(reply).then(first_at).min().over("parent_guid", "resource_nk") == first_at
+    ).fill_null(False)
+    key = (
+        first_engage.cast(pl.Int32) * ANCHOR_FLAG_BITS["FIRST_ENGAGE_FOR_AGENT_IXN"]
+        + first_reply.cast(pl.Int32) * ANCHOR_FLAG_BITS["FIRST_REPLY_FOR_AGENT_IXN"]
+    )
+    return frame.with_columns(anchor_flags_key=key.fill_null(0).cast(pl.Int32)).drop(
+        "interaction_subtype", "parent_guid"
+    )
