@@ -146,8 +146,8 @@ class _Rederivation:
             moved = self._quarantine(self.late.select(facts.rejected, stored))
         del stored
         with _step(f"{name}: write facts"):
-            for table, n in write_facts(self.con, facts, self.counts.audit_key, stage).items():
-                self.counts.rows[table] += n
+            for table, n in write_facts(self.con, facts, self.counts.audit_key, stage, self.options).items():
+                self.counts.rows[table] = self.counts.rows.get(table, 0) + n
         links = facts.interactions.select("interaction_guid", "parent_guid", "thread_guid").filter(
             pl.col("parent_guid").is_not_null() | pl.col("thread_guid").is_not_null()
         )

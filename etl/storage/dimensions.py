@@ -9,6 +9,7 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
+from etl.storage.calendar import insert_intervals
 from etl.storage.keys import keyed
 from etl.storage.writes import run_with
 
@@ -16,23 +17,9 @@ from etl.storage.writes import run_with
 _MEDIA_NAMES = {"email": "Email", "chat": "Chat", "sms": "SMS", "voice": "Voice"}
 
 
-def insert_date_times(con: duckdb.DuckDBPyConnection, keys: list[int]) -> None:
-    """DATE_TIME rows (15-minute intervals, UTC) for `keys` that are not there yet."""
-    if not keys:
-        return
-    run_with(
-        con,
-        """
-        INSERT INTO DATE_TIME (DATE_TIME_KEY, CAL_DATE, LABEL_YYYY, LABEL_YYYY_MM, LABEL_YYYY_MM_DD,
-            LABEL_YYYY_MM_DD_HH24, LABEL_YYYY_MM_DD_HH24_MI, CAL_YEAR, CAL_MONTH, CAL_DAY_OF_MONTH, CAL_HOUR_24,
-            CAL_MINUTE)
-        SELECT k, t, strftime(t, '%Y'), strftime(t, '%Y-%m'), strftime(t, '%Y-%m-%d'), strftime(t, '%Y-%m-%d %H'),
-               strftime(t, '%Y-%m-%d %H:%M'), year(t), month(t), day(t), hour(t), minute(t)
-        FROM (SELECT DISTINCT k, make_timestamp(k * 1000000) AS t FROM _dt_keys) n
-        WHERE NOT EXISTS (SELECT 1 FROM DATE_TIME d WHERE d.DATE_TIME_KEY = n.k)
-        """,
-        _dt_keys=pl.DataFrame({"k": keys}, schema={"k": pl.Int64}),
-    )
+def insert_date_times(con: duckdb.DuckDBPyConnection, keys: list[int], tz: str = "GMT") -> None:
+    """DATE_TIME rows (GIM's calendar columns, `calendar.py`) for `keys` that are not there yet."""
+    insert_intervals(con, keys, tz)
 
 
 def media_name(media: str) -> str:

@@ -16,6 +16,36 @@ def dt_key(col: str) -> pl.Expr:
     return (pl.col(col) // 900 * 900).cast(pl.Int64)
 
 
+#: IRF columns `etl.transform.measures` computes, by their lower-case names.
+MEASURE_COLUMNS = tuple(
+    f"{family}_{m}"
+    for family in (
+        "customer_dial",
+        "customer_ring",
+        "customer_talk",
+        "customer_hold",
+        "customer_acw",
+        "cons_init_dial",
+        "cons_init_talk",
+        "cons_init_hold",
+        "cons_rcv_ring",
+        "cons_rcv_talk",
+        "cons_rcv_hold",
+        "cons_rcv_acw",
+        "conf_init_talk",
+        "conf_init_hold",
+        "conf_join_ring",
+        "conf_join_talk",
+        "conf_join_hold",
+        "post_cons_xfer_ring",
+        "post_cons_xfer_talk",
+        "post_cons_xfer_hold",
+        "dial",
+    )
+    for m in ("count", "duration")
+) + ("customer_handle_count", "conference_initiated_count", "anchor_flags_key", "met_service_objective_flag")
+
+
 def _end_ts() -> pl.Expr:
     return pl.when(pl.col("active_flag") == 1).then(ACTIVE_END_TS).otherwise(pl.col("end_ts"))
 
@@ -46,10 +76,13 @@ def irf_rows(
         ("last_handler_nk", "LAST_INTERACTION_RESOURCE"),
     ):
         irfs = with_resource(irfs, res_keys, col, out)
+    irfs = with_resource(irfs, res_keys, "place_nk", "MEDIA_RESOURCE_KEY")
     irfs = irfs.join(
         irf_ids.select(received_from_nk="nk", RECEIVED_FROM_IXN_RESOURCE_ID="id"), on="received_from_nk", how="left"
     ).join(
-        msf_ids.select(mediation_msf_nk="nk", MEDIATION_SEGMENT_ID="id", med_res_nk="res_nk"),
+        msf_ids.select(
+            mediation_msf_nk="nk", MEDIATION_SEGMENT_ID="id", MEDIATION_SEGMENT_SDT_KEY="sdt", med_res_nk="res_nk"
+        ),
         on="mediation_msf_nk",
         how="left",
     )
@@ -80,6 +113,13 @@ def irf_rows(
         LAST_VQUEUE_RESOURCE_KEY=pl.col("LAST_VQUEUE_RESOURCE_KEY").fill_null(-1),
         MEDIATION_RESOURCE_KEY=pl.col("MEDIATION_RESOURCE_KEY").fill_null(-1),
         LAST_INTERACTION_RESOURCE=pl.col("LAST_INTERACTION_RESOURCE").fill_null(-1),
+        MEDIA_RESOURCE_KEY=pl.col("MEDIA_RESOURCE_KEY").fill_null(-1),
+        PARTYGUID=pl.col("natural_key").str.split("|").list.last(),
+        # GIM's no-value key until the configuration dimensions (issue 14) fill them.
+        RESOURCE_GROUP_COMBINATION_KEY=pl.lit(-1, pl.Int32),
+        ROUTING_TARGET_KEY=pl.lit(-1, pl.Int32),
+        REQUESTED_SKILL_KEY=pl.lit(-1, pl.Int32),
+        **{c.upper(): c for c in MEASURE_COLUMNS},
         **_audit(audit_key),
     ).with_columns(END_DATE_TIME_KEY=dt_key("END_TS"))
 
@@ -121,6 +161,9 @@ def interaction_rows(ixns: pl.DataFrame, irf_out: pl.DataFrame, audit_key: int) 
             TARGET_ADDRESS="target_address",
             SUBJECT="subject",
             STATUS=pl.lit(0, pl.Int16),
+            # Interaction Server's numeric ids exist for voice only; multimedia has the GUID columns.
+            MEDIA_SERVER_IXN_ID=pl.lit(None, pl.Int64),
+            MEDIA_SERVER_ROOT_IXN_ID=pl.lit(None, pl.Int64),
             START_TS="start_ts",
             END_TS=_end_ts(),
             START_DATE_TIME_KEY=dt_key("start_ts"),
