@@ -37,7 +37,18 @@ class Cast:
 
 def _routed_and_accepted(sc: Scenario, c: Cast, ixn: str, vq: str = "VQ1") -> None:
     sc.inbound(
-        ixn, c.iq1, user_data={"subject": "Order 42", "from": "customer@example.com", "to": "support@example.com"}
+        ixn,
+        c.iq1,
+        user_data={
+            "subject": "Order 42",
+            "from": "customer@example.com",
+            "to": "support@example.com",
+            # GIM's standard keys (etl.domain.user_data.DEFAULT_KEYS) as a routing strategy attaches them
+            "CustomerID": "C000042",
+            "CustomerSegment": "Gold",
+            "ServiceType": "Billing",
+            "ServiceSubType": "Refund",
+        },
     )
     sc.wait(5 * c.t).strategy_takes(ixn, c.s1, c.iq1).vq_enter(ixn, vq, c.s1)
     sc.wait(55 * c.t).route(ixn, c.a1, c.s1, vq)

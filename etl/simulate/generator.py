@@ -165,7 +165,60 @@ def _replay(d: _Draw, day: int) -> list[dict[str, Any]]:
         vq = ev.get("vq")
         if vq is not None:
             ev["vq"] = vq_names.get(vq, vq)
-    return sc.events
+    return _with_user_data(sc.events, random.Random(f"gim-etl-generator:{day}:{d.n}:{d.start_ms}:user-data"))
+
+
+#: Attached data a contact centre's e-mail routing sets (GIM's standard keys plus two deployment-specific ones).
+_SERVICES = {
+    "Billing": ("Invoice", "Refund", "PaymentPlan"),
+    "Sales": ("NewOrder", "Upgrade"),
+    "Support": ("Outage", "HowTo", "Returns"),
+}
+_SEGMENTS = ("Gold", "Silver", "Bronze", "Bronze")
+_RESULTS = ("Resolved", "Resolved", "Resolved", "Escalated", "FollowUp", "NoAction")
+_LANGUAGES = ("en", "en", "en", "de", "fr", "es")
+
+
+def _with_user_data(events: list[dict[str, Any]], rng: random.Random) -> list[dict[str, Any]]:
+    """Inbound interactions get customer and service KVPs on submission and, when their last event happens, an
+    EventPropertiesChanged with the business result, satisfaction and (sometimes) revenue the agent recorded. One
+    Revenue value in 200 is a typo ("n/a"), which the mart counts in STG_USER_DATA_REJECT instead of storing."""
+    out: list[dict[str, Any]] = []
+    last: dict[str, dict[str, Any]] = {}
+    for ev in events:
+        if ev["event"] == "EventInteractionSubmitted" and ev.get("interaction_type") == "Inbound":
+            service = rng.choice(sorted(_SERVICES))
+            ev["user_data"] = {
+                **ev.get("user_data", {}),
+                "CustomerID": f"C{rng.randrange(1_000_000):06d}",
+                "CustomerSegment": rng.choice(_SEGMENTS),
+                "ServiceType": service,
+                "ServiceSubType": rng.choice(_SERVICES[service]),
+                "Language": rng.choice(_LANGUAGES),
+                "OrderNumber": f"ORD-{rng.randrange(10**8):08d}",
+            }
+            last[ev["interaction_id"]] = ev
+        elif ev["interaction_id"] in last:
+            last[ev["interaction_id"]] = ev
+        out.append(ev)
+    for ixn, ev in last.items():
+        revenue: Any = round(rng.uniform(0, 500), 2) if rng.random() < 0.3 else None
+        if rng.random() < 0.005:
+            revenue = "n/a"
+        data = {"BusinessResult": rng.choice(_RESULTS), "Satisfaction": rng.randint(1, 5)}
+        if revenue is not None:
+            data["Revenue"] = revenue
+        changed = {k: ev[k] for k in ("ts", "seq") if k in ev}
+        out.append(
+            {
+                "event_id": f"{ev['event_id']}-ud",
+                "event": "EventPropertiesChanged",
+                **changed,
+                "interaction_id": ixn,
+                "user_data": data,
+            }
+        )
+    return out
 
 
 def simulate(cfg: GeneratorConfig) -> Iterator[tuple[str, str, dict[str, Any]]]:

@@ -114,14 +114,13 @@ def _anchor_flags(irfs: pl.DataFrame, interactions: pl.DataFrame) -> pl.DataFram
         maintain_order="left",
     )
     reply = agent & (pl.col("interaction_subtype") == "OutboundReply") & pl.col("parent_guid").is_not_null()
-    first_at = pl.struct("start_ts", "interaction_guid", "ordinal")
-    first_reply = reply & (
-        pl.when(reply).then(first_at).min().over("parent_guid", "resource_nk") == first_at
-    ).fill_null(False)
+    frame = frame.with_columns(_reply=reply.fill_null(False))
+    order = pl.struct("start_ts", "interaction_guid", "ordinal").rank("ordinal")
+    first_reply = pl.col("_reply") & (order.over("parent_guid", "resource_nk", "_reply") == 1)
     key = (
         first_engage.cast(pl.Int32) * ANCHOR_FLAG_BITS["FIRST_ENGAGE_FOR_AGENT_IXN"]
         + first_reply.cast(pl.Int32) * ANCHOR_FLAG_BITS["FIRST_REPLY_FOR_AGENT_IXN"]
     )
     return frame.with_columns(anchor_flags_key=key.fill_null(0).cast(pl.Int32)).drop(
-        "interaction_subtype", "parent_guid"
+        "interaction_subtype", "parent_guid", "_reply"
     )
