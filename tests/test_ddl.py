@@ -144,6 +144,13 @@ def test_tables_in_contract_order() -> None:
         "INTERACTION_TYPE",
         "DATE_TIME",
         "TENANT",
+        "IRF_USER_DATA_GEN_1",
+        "IRF_USER_DATA_CUST_1",
+        "IRF_USER_DATA_KEYS",
+        "INTERACTION_DESCRIPTOR",
+        "USER_DATA_CUST_DIM_1",
+        "ANCHOR_FLAGS",
+        "STG_USER_DATA_REJECT",
         "STG_EVENT_QUARANTINE",
         "CTL_AUDIT_LOG",
         "STG_EVENTS",
@@ -229,14 +236,18 @@ def test_duckdb_column_order_matches_yaml() -> None:
 def test_ddl_reparses_with_only_allowed_types(dialect: str) -> None:
     ddl = render_ddl(dialect)
     statements = sqlglot.parse(ddl, read=dialect)
-    assert len(statements) == len(SCHEMA.tables)
-    assert all(isinstance(s, exp.Create) for s in statements)
+    creates = [s for s in statements if isinstance(s, exp.Create)]
+    assert len(creates) == len(SCHEMA.tables)
+    fks = sum(len(t.foreign_keys) for t in SCHEMA.tables) if dialect != "duckdb" else 0
+    assert len(statements) == len(creates) + fks
+    assert all(isinstance(s, exp.Alter) for s in statements[len(creates) :])
     assert disallowed_types(ddl, dialect) == []
 
 
 @pytest.mark.parametrize("dialect", DIALECTS)
 def test_identifiers_are_gim_names(dialect: str) -> None:
-    for stmt, table in zip(sqlglot.parse(render_ddl(dialect), read=dialect), SCHEMA.tables, strict=True):
+    creates = [s for s in sqlglot.parse(render_ddl(dialect), read=dialect) if isinstance(s, exp.Create)]
+    for stmt, table in zip(creates, SCHEMA.tables, strict=True):
         assert isinstance(stmt, exp.Create)
         schema = stmt.this
         assert schema.this.name == table.name
@@ -291,3 +302,31 @@ def test_a_mart_of_an_older_schema_gains_the_new_columns(tmp_path: Path) -> None
     cols = {(t, c) for t, c in con.execute("SELECT table_name, column_name FROM duckdb_columns()").fetchall()}
     assert {("CTL_AUDIT_LOG", "OPTIONS"), ("INTERACTION_FACT", "SUBJECT")} <= cols
     con.close()
+
+
+@pytest.mark.parametrize("dialect", [d for d in DIALECTS if d != "duckdb"])
+def test_foreign_keys_reference_primary_keys(dialect: str) -> None:
+    """Every declared reference is an ALTER TABLE ... FOREIGN KEY to the referenced table's primary key, with a
+    constraint name Oracle accepts (30 characters at most); BI tools infer the joins from them."""
+    alters = [s for s in sqlglot.parse(render_ddl(dialect), read=dialect) if isinstance(s, exp.Alter)]
+    text = [a.sql(dialect=dialect) for a in alters]
+    assert any("FOREIGN KEY (INTERACTION_RESOURCE_ID) REFERENCES INTERACTION_RESOURCE_FACT" in t for t in text)
+    assert any("FOREIGN KEY (INTERACTION_DESCRIPTOR_KEY) REFERENCES INTERACTION_DESCRIPTOR" in t for t in text)
+    for a in alters:
+        name = a.find(exp.Constraint)
+        assert name is not None and len(name.name) <= 30, a.sql()
+    pks = {t.name: tuple(t.primary_key) for t in SCHEMA.tables}
+    for t in SCHEMA.tables:
+        for fk in t.foreign_keys:
+            assert pks[fk.references] == fk.ref_columns
+
+
+def test_a_foreign_key_must_reference_a_primary_key() -> None:
+    from etl.storage.ddl import MartSchema
+
+    doc = SCHEMA.model_dump()
+    doc["tables"][1]["foreign_keys"] = [
+        {"columns": ["RESOURCE_KEY"], "references": "RESOURCE_", "ref_columns": ["RESOURCE_NAME"]}
+    ]
+    with pytest.raises(ValueError, match="primary key"):
+        MartSchema.model_validate(doc)

@@ -53,6 +53,8 @@ def _routed_and_accepted(sc: Scenario, c: Cast, ixn: str, vq: str = "VQ1") -> No
     sc.wait(5 * c.t).strategy_takes(ixn, c.s1, c.iq1).vq_enter(ixn, vq, c.s1)
     sc.wait(55 * c.t).route(ixn, c.a1, c.s1, vq)
     sc.wait(10 * c.t).accept(ixn, c.a1)
+    # the agent records the outcome on the desktop as it opens the e-mail (GIM's BusinessResult KVP)
+    sc.attach(ixn, BusinessResult="Resolved")
 
 
 def routed_and_replies(sc: Scenario, c: Cast) -> None:

@@ -170,6 +170,11 @@ class Scenario:
         return self
 
     # -- agent desktop operations --------------------------------------------------------------------
+    def attach(self, ixn: str, **user_data: Any) -> Scenario:
+        """The desktop (or a strategy) changes attached data: EventPropertiesChanged (a None value deletes)."""
+        self.emit("EventPropertiesChanged", ixn, user_data=user_data)
+        return self
+
     def accept(self, ixn: str, who: str, reason: str = "route") -> Scenario:
         self.emit("EventPartyAdded", ixn, party=agent(who), reason=reason)
         return self

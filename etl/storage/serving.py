@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 
 from etl.connections import connect
-from etl.storage.ddl import tables_of_kind
+from etl.storage.ddl import create_table, load_schema, tables_of_kind
 
 SERVING_STORAGE_VERSION = "v1.4.0"
 #: The raw event store and the surrogate-key map (kinds `staging` and `internal` in schema/mart.yaml) are the
@@ -43,10 +43,20 @@ def publish(mart_path: str | Path, serving_path: str | Path | None = None) -> Pa
         tables = con.execute(
             "SELECT table_name FROM duckdb_tables() WHERE database_name = 'mart' ORDER BY table_name"
         ).fetchall()
+        schema = {t.name: t for t in load_schema().tables}
         for (name,) in tables:
             if name in NOT_SERVED:
                 continue
-            con.sql(f'CREATE TABLE serve."{name}" AS SELECT * FROM mart."{name}"')
+            table = schema.get(name)
+            if table is None:
+                con.sql(f'CREATE TABLE serve."{name}" AS SELECT * FROM mart."{name}"')
+                continue
+            # From the schema, so that the copy declares the primary keys BI tools infer joins from.
+            con.sql("USE serve")
+            con.sql(create_table(table, "duckdb").sql(dialect="duckdb"))
+            con.sql("USE memory")
+            cols = ", ".join(f'"{c.name}"' for c in table.columns)
+            con.sql(f'INSERT INTO serve."{name}" ({cols}) SELECT {cols} FROM mart."{name}"')
         views = con.execute(
             "SELECT view_name, sql FROM duckdb_views() WHERE database_name = 'mart' AND NOT internal"
         ).fetchall()
