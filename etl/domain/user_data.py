@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -165,7 +165,7 @@ def coerce(mapping: KeyMapping, value: Any) -> tuple[Any, str | None]:
             return _default(mapping), f"expected a number, got {json.dumps(value)[:200]}"
         if not number.is_finite() or abs(number) >= Decimal(10) ** 16:
             return _default(mapping), f"number {value} outside DECIMAL(18,2)"
-        return float(round(number, 2)), None
+        return float(number.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)), None
     if isinstance(value, dict | list):
         return _default(mapping), "expected a string, got a JSON " + ("object" if isinstance(value, dict) else "array")
     text = value if isinstance(value, str) else json.dumps(value)

@@ -30,6 +30,8 @@ from etl.settings import runtime
 from etl.storage import audit, event_store
 from etl.storage.audit import RunCounts
 from etl.storage.bootstrap import ensure_schema
+from etl.storage.calendar import ensure_calendar
+from etl.storage.fact_rows import ACTIVE_END_TS
 from etl.storage.fact_stage import FactStage, fact_stage_dir
 from etl.storage.fact_writer import FACT_TABLES, write_facts
 from etl.storage.keys import allocate_one
@@ -72,6 +74,7 @@ def load_run(
         counts.events_duplicate = batch_rows - inserted + staged.duplicates
         counts.events_quarantined = ingest_rejects.height + moved
         counts.events_loaded = inserted - moved
+        ensure_calendar(con, [], options, ACTIVE_END_TS)  # days ahead and date-time-tz, also on a quiet run
         audit.write_audit(con, counts, options)
     return counts
 
@@ -87,6 +90,7 @@ def rederive_window(
         counts.audit_key = allocate_one(con, "AUDIT", run_id)
         event_store.touch_window(con, start_ms, end_ms)
         _Rederivation(con, counts, options, late=None).run()
+        ensure_calendar(con, [], options, ACTIVE_END_TS)
         audit.write_audit(con, counts, options)
     return counts
 

@@ -60,10 +60,11 @@ def ensure_calendar(con: duckdb.DuckDBPyConnection, keys: list[int], options: Gi
     con.execute("DELETE FROM DATE_TIME WHERE LABEL_TZ IS DISTINCT FROM ?", [tz]).fetchall()
     data = [k for k in keys if k != sentinel]
     (lo, hi, first, last) = con.execute(
-        "SELECT min(DATE_TIME_KEY), max(DATE_TIME_KEY), min(MIN_KEY), max(MAX_KEY) FROM DATE_TIME,"
-        " (SELECT min(START_DATE_TIME_KEY) AS MIN_KEY, max(START_DATE_TIME_KEY) AS MAX_KEY FROM INTERACTION_FACT)"
-        " WHERE DATE_TIME_KEY <> ?",
-        [sentinel],
+        "SELECT (SELECT min(DATE_TIME_KEY) FROM DATE_TIME WHERE DATE_TIME_KEY <> $s),"
+        " (SELECT max(DATE_TIME_KEY) FROM DATE_TIME WHERE DATE_TIME_KEY <> $s),"
+        " (SELECT min(START_DATE_TIME_KEY) FROM INTERACTION_FACT),"
+        " (SELECT max(START_DATE_TIME_KEY) FROM INTERACTION_FACT)",
+        {"s": sentinel},
     ).fetchall()[0]
     seen = [v for v in (*data, first, last) if v is not None]
     if seen:
