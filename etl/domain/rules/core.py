@@ -333,7 +333,7 @@ def derive_interaction(
         name = ev["event"]
         handler = _HANDLERS.get(name)
         if handler is None:
-            continue  # EventPropertiesChanged and agent-state events carry no fact rule
+            continue  # agent-state events carry no fact rule
         if st.ixn.start_ms is None and name != "EventInteractionSubmitted":
             reason = f"{name} for interaction {interaction_id!r} that was never submitted"
             st.reject(ev, RejectionKind.NEVER_SUBMITTED, reason, "interaction_id")

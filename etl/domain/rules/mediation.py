@@ -52,6 +52,11 @@ def finish_mediation(st: _State, target: IrfRow, via_invite: bool) -> None:
         if msf.kind == "VirtualQueue":
             if msf.vq_outcome in (None, "routed"):
                 msf.result, msf.result_reason = Result.DIVERTED, Reason.ANSWERED_BY_AGENT
+                # [D] GIMPopMSF: a stay that ends by distribution "includes the time until the target answers":
+                # the VQ MSF ends when the invited agent accepts, not when the strategy leaves the VQ at the
+                # invitation (https://docs.genesys.com/Documentation/PSAAS/latest/RPRT/GIMPopMSF).
+                if via_invite and target.connect_ms is not None:
+                    msf.end_ms = target.connect_ms
         elif via_invite:
             msf.result, msf.result_reason = Result.DIVERTED, Reason.ANSWERED_BY_AGENT
         else:

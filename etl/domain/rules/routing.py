@@ -47,6 +47,11 @@ def _submitted(st: _State, ev: Mapping[str, Any]) -> None:
 # -- virtual queues ------------------------------------------------------------------------------------
 
 
+def _properties_changed(st: _State, ev: Mapping[str, Any]) -> None:
+    """Attached data changed: no fact rule here (`etl.transform.user_data` takes the values by GIM's propagation
+    rules), but like every event it needs its interaction submitted, else it waits and is then quarantined."""
+
+
 def _vq_entered(st: _State, ev: Mapping[str, Any]) -> None:
     ts = ev["ts_ms"]
     st.begin_mediation(ts)
@@ -177,6 +182,7 @@ def _hold(st: _State, ev: Mapping[str, Any], on: bool) -> None:
 register(
     {
         "EventInteractionSubmitted": _submitted,
+        "EventPropertiesChanged": _properties_changed,
         "EventVirtualQueueEntered": _vq_entered,
         "EventVirtualQueueLeft": _vq_left,
         "EventAgentInvited": _invited,
