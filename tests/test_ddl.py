@@ -330,3 +330,25 @@ def test_a_foreign_key_must_reference_a_primary_key() -> None:
     ]
     with pytest.raises(ValueError, match="primary key"):
         MartSchema.model_validate(doc)
+
+
+def test_serving_copy_declares_the_primary_keys(tmp_path: Path) -> None:
+    """BI tools infer joins from declared keys (SQLAlchemy's get_pk_constraint): the serving copy has them."""
+    from etl.domain.options import GimOptions
+    from etl.pipeline.load import load_files
+    from etl.storage.serving import publish
+
+    db = tmp_path / "m.duckdb"
+    load_files([Path(__file__).resolve().parents[1] / "fixtures" / "flows" / "direct_transfer"], db, GimOptions())
+    served = publish(db)
+    con = duckdb.connect(str(served), read_only=True)
+    pks = dict(
+        con.sql(
+            "SELECT table_name, constraint_column_names FROM duckdb_constraints() WHERE constraint_type = 'PRIMARY KEY'"
+        ).fetchall()
+    )
+    con.close()
+    assert pks["INTERACTION_RESOURCE_FACT"] == ["INTERACTION_RESOURCE_ID"]
+    assert pks["IRF_USER_DATA_KEYS"] == ["INTERACTION_RESOURCE_ID"]
+    assert pks["DATE_TIME"] == ["DATE_TIME_KEY"]
+    assert {t.name for t in SCHEMA.tables if t.primary_key and t.kind not in ("staging", "internal")} <= set(pks)

@@ -246,7 +246,14 @@ class _State:
         """The mediation fields of an IRF that gets the interaction at `ts` (its start is the mediation's).
 
         [D] IRF MEDIATION_DURATION is the full mediation time before the resource got the interaction,
-        also where no MSF was written (max-msfs-per-irf page)."""
+        also where no MSF was written (max-msfs-per-irf page).
+
+        START_TS of a routed IRF is the start of that mediation, not the offer (invitation or pull): an IRF
+        summarizes an attempt to "mediate and handle" an interaction
+        (https://docs.genesys.com/Documentation/PSAAS/latest/RPRT/GIMPopIRF), and its MEDIATION_DURATION,
+        RING_DURATION and TALK_DURATION are parts of its own span only if the span begins where the mediation
+        does. The offer is START_TS + MEDIATION_DURATION; MEDIATION_START_DATE_TIME_KEY keeps the mediation's
+        interval for IRFs whose mediation began before an earlier handling ended (transfers through a queue)."""
         if self.mediation_start is None:
             return {"start_ms": ts, "mediation_start_ms": None, "mediation_ms": 0, "queue_ms": 0, "last_vq": None}
         queue_ms = self.queue_ms + (span_ms(self.stay.start_ms, ts) if self.stay and self.stay.end_ms is None else 0)
