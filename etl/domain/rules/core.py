@@ -252,8 +252,8 @@ class _State:
         summarizes an attempt to "mediate and handle" an interaction
         (https://docs.genesys.com/Documentation/PSAAS/latest/RPRT/GIMPopIRF), and its MEDIATION_DURATION,
         RING_DURATION and TALK_DURATION are parts of its own span only if the span begins where the mediation
-        does. The offer is START_TS + MEDIATION_DURATION; MEDIATION_START_DATE_TIME_KEY keeps the mediation's
-        interval for IRFs whose mediation began before an earlier handling ended (transfers through a queue)."""
+        does. The offer is START_TS + MEDIATION_DURATION (RAA's "interval offered"); MEDIATION_START_DATE_TIME_KEY
+        then equals START_DATE_TIME_KEY, and is NULL where there was no mediation."""
         if self.mediation_start is None:
             return {"start_ms": ts, "mediation_start_ms": None, "mediation_ms": 0, "queue_ms": 0, "last_vq": None}
         queue_ms = self.queue_ms + (span_ms(self.stay.start_ms, ts) if self.stay and self.stay.end_ms is None else 0)
