@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -72,14 +73,19 @@ def _summary(db: str, run_id: str) -> None:
     try:
         row = con.execute(
             "SELECT FILES_READ, EVENTS_READ, EVENTS_LOADED, EVENTS_DUPLICATE, EVENTS_QUARANTINED,"
-            " INTERACTION_FACT_ROWS, INTERACTION_RESOURCE_FACT_ROWS, MEDIATION_SEGMENT_FACT_ROWS, OPTIONS"
-            " FROM CTL_AUDIT_LOG WHERE RUN_ID = ?",
+            " INTERACTION_FACT_ROWS, INTERACTION_RESOURCE_FACT_ROWS, MEDIATION_SEGMENT_FACT_ROWS, OPTIONS,"
+            " USER_DATA_REJECTS, AUDIT_KEY FROM CTL_AUDIT_LOG WHERE RUN_ID = ?",
             [run_id],
         ).fetchall()[0]
         reasons = con.execute(
             "SELECT SOURCE_FILE, SOURCE_LINE, FIELD, REASON FROM STG_EVENT_QUARANTINE WHERE RUN_ID = ?"
             " ORDER BY SOURCE_FILE, SOURCE_LINE LIMIT 10",
             [run_id],
+        ).fetchall()
+        bad_values = con.execute(
+            "SELECT MEDIA_SERVER_IXN_GUID, KEY_NAME, TARGET, REASON FROM STG_USER_DATA_REJECT"
+            " WHERE CREATE_AUDIT_KEY = ? ORDER BY 1, 2 LIMIT 10",
+            [row[10]],
         ).fetchall()
     finally:
         con.close()
@@ -98,11 +104,20 @@ def _summary(db: str, run_id: str) -> None:
     ]
     for label, value in zip(labels, row[:8], strict=True):
         table.add_row(label, str(value))
-    table.add_row("options", row[8])
+    table.add_row("user-data values not stored (STG_USER_DATA_REJECT)", str(row[9] or 0))
+    options = json.loads(row[8])
+    mapping = options.pop("user-data", {})
+    table.add_row("options", json.dumps(options))
+    table.add_row(
+        "user-data mapping",
+        f"{len(mapping.get('keys', []))} keys" + (" + GIM's standard keys" if mapping.get("defaults", True) else ""),
+    )
     console.print(table)
     for f, line, field, reason in reasons:
         where = f"{f}:{line} [{field or '-'}] {reason}"
         console.print(f"[yellow]quarantined[/] {escape(where)}")
+    for ixn, key, target, reason in bad_values:
+        console.print(f"[yellow]user data not stored[/] {escape(f'{ixn} {key} -> {target}: {reason}')}")
 
 
 def _generate(args: argparse.Namespace) -> int:
