@@ -34,7 +34,8 @@ def test_contract_example_gives_exactly_the_expected_irfs(tmp_path: Path) -> Non
     t0 = 1772442000  # 2026-03-02T09:00:00Z
     assert msf.rows() == [
         ("Inbound", t0, t0 + 5, 5, 60, t0, "VQ_Email"),
-        ("VQ_Email", t0 + 5, t0 + 60, 55, 60, t0, "VQ_Email"),
+        # GIMPopMSF: a VQ stay that ends by distribution includes the time until the target answers (t0 + 70)
+        ("VQ_Email", t0 + 5, t0 + 70, 65, 60, t0, "VQ_Email"),
     ]
     metrics = query(
         db,

@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 
 import duckdb
 
+from etl.storage.ddl import load_schema
+
 
 @dataclass
 class Finding:
@@ -80,6 +82,17 @@ _REFERENCES += [
         f" (SELECT 1 FROM RESOURCE_ r WHERE r.RESOURCE_KEY = f.{col})",
     )
     for col in ("LAST_VQUEUE_RESOURCE_KEY", "MEDIATION_RESOURCE_KEY", "LAST_INTERACTION_RESOURCE")
+]
+#: The user-data tables' and the IRF's newer references, as schema/mart.yaml declares them.
+_REFERENCES += [
+    (
+        f"{t.name}.{fk.columns[0]} resolves in {fk.references}",
+        f"SELECT count(*) FROM {t.name} f WHERE f.{fk.columns[0]} IS NOT NULL AND NOT EXISTS"
+        f" (SELECT 1 FROM {fk.references} d WHERE d.{fk.ref_columns[0]} = f.{fk.columns[0]})",
+    )
+    for t in load_schema().tables
+    for fk in t.foreign_keys
+    if t.name.startswith("IRF_USER_DATA") or fk.columns[0] in ("ANCHOR_FLAGS_KEY", "MEDIA_RESOURCE_KEY")
 ]
 
 
