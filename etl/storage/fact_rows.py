@@ -80,6 +80,10 @@ def irf_rows(
         LAST_VQUEUE_RESOURCE_KEY=pl.col("LAST_VQUEUE_RESOURCE_KEY").fill_null(-1),
         MEDIATION_RESOURCE_KEY=pl.col("MEDIATION_RESOURCE_KEY").fill_null(-1),
         LAST_INTERACTION_RESOURCE=pl.col("LAST_INTERACTION_RESOURCE").fill_null(-1),
+        # GIM's no-value key until the configuration keys are set (etl/storage/config_keys.py)
+        RESOURCE_GROUP_COMBINATION_KEY=pl.lit(-1, pl.Int32),
+        ROUTING_TARGET_KEY=pl.lit(-1, pl.Int32),
+        REQUESTED_SKILL_KEY=pl.lit(-1, pl.Int32),
         **_audit(audit_key),
     ).with_columns(END_DATE_TIME_KEY=dt_key("END_TS"))
 
