@@ -58,6 +58,12 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--seed", type=int, default=7)
     gen.add_argument("--duplicate-rate", type=float, default=0.002, help="share of events delivered twice")
     gen.add_argument(
+        "--cfg-out",
+        type=Path,
+        metavar="DIR",
+        help="also write a configuration log (config.md) of the agents to DIR; routing invitations get targets",
+    )
+    gen.add_argument(
         "--mix",
         action="append",
         default=[],
@@ -151,12 +157,18 @@ def _generate(args: argparse.Namespace) -> int:
             fmt=args.fmt,
             duplicate_rate=args.duplicate_rate,
             mix=mix,
+            routing_targets=args.cfg_out is not None,
         )
     except ValueError as exc:
         console.print(f"[red]error:[/] {exc}")
         return 2
     paths = write_files(cfg, args.out)
     console.print(f"wrote {len(paths)} file(s) to {args.out}")
+    if args.cfg_out is not None:
+        from etl.simulate import config_log
+        from etl.simulate.generator import configuration
+
+        console.print(f"wrote {config_log.write(configuration(cfg), args.cfg_out)}")
     return 0
 
 

@@ -62,6 +62,24 @@ def timelines(versions: Iterable[Version]) -> dict[ObjectKey, list[Segment]]:
     return out
 
 
+#: Before the first version of an object whose log starts with a delete, it is taken to have existed.
+_BEFORE = -(2**62)
+
+
+def existence(versions: Iterable[Version]) -> dict[ObjectKey, tuple[int, int]]:
+    """When each object of the log exists, as one period: from its first upsert (or always, when its log starts
+    with a delete) until its last version when that is a delete (else open)."""
+    by_obj: dict[ObjectKey, list[Version]] = defaultdict(list)
+    for v in versions:
+        by_obj[(v.tenant, v.object, v.id)].append(v)
+    out = {}
+    for key, vs in by_obj.items():
+        vs.sort(key=lambda v: v.ts)
+        start = vs[0].ts if vs[0].op == "upsert" else _BEFORE
+        out[key] = (start, vs[-1].ts if vs[-1].op == "delete" else OPEN_END)
+    return out
+
+
 def lifespan(segments: list[Segment]) -> tuple[int, int] | None:
     """(first start, last end) of an object's existence; None if it never existed (only deletes)."""
     return (segments[0].start, segments[-1].end) if segments else None
@@ -101,14 +119,16 @@ class Membership:
     end: int
 
 
-def memberships(lines: dict[ObjectKey, list[Segment]]) -> list[Membership]:
+def memberships(
+    lines: dict[ObjectKey, list[Segment]], exist: dict[ObjectKey, tuple[int, int]]
+) -> list[Membership]:
     """Agent-group membership over time (https://docs.genesys.com/Documentation/GIM/latest/PDMMS/Table-RESOURCE_GROUP_FACT_).
 
     "Membership can come from either side" (config.md): an agent belongs to a group at t when the Person version
     valid at t lists the group in `agent_groups`, or the AgentGroup version valid at t lists the person in
-    `members` (a version without `members` says nothing). A membership lasts only while both objects exist,
-    where the log defines them (a group or person the log never mentions as an object is taken to exist)."""
-    spans = {k: lifespan(v) for k, v in lines.items()}
+    `members` (a version without `members` says nothing). A membership lasts only while both objects exist
+    (`exist`, from `existence`; a group or person the log never mentions as an object is taken to exist)."""
+    spans = exist
     claims: dict[tuple[str, str, str], list[tuple[int, int]]] = defaultdict(list)
     for (tenant, obj, oid), segs in lines.items():
         for seg in segs:
@@ -172,10 +192,12 @@ class SkillPeriod:
     end: int
 
 
-def skill_periods(lines: dict[ObjectKey, list[Segment]]) -> list[SkillPeriod]:
+def skill_periods(
+    lines: dict[ObjectKey, list[Segment]], exist: dict[ObjectKey, tuple[int, int]]
+) -> list[SkillPeriod]:
     """Agents' skills and levels over time, from the `skills` of each Person version; consecutive versions with
     the same level make one period (https://docs.genesys.com/Documentation/GIM/latest/PDMMS/Table-RESOURCE_SKILL_FACT_)."""
-    spans = {k: lifespan(v) for k, v in lines.items()}
+    spans = exist
     out: list[SkillPeriod] = []
     for (tenant, obj, person), segs in sorted(lines.items()):
         if obj != "Person":

@@ -87,12 +87,13 @@ def rebuild(
     """Rebuild every configuration dimension from `versions` (the whole log); `extra_skills` are skill names
     that only routing targets' expressions mention."""
     lines = rules.timelines(versions)
+    exist = rules.existence(versions)
     tenants = tenant_keys(con, {v.tenant for v in versions} | {"Resources"})
     people = sorted({oid for (_, obj, oid) in lines if obj == "Person"})
     res = Keys(con, "RESOURCE").of(f"Agent:{p}" for p in people)
     _resources(con, lines, res, tenants, audit_key)
     groups = _groups(con, lines, tenants, audit_key)
-    members = rules.memberships(lines)
+    members = rules.memberships(lines, exist)
     res.update(Keys(con, "RESOURCE").of(f"Agent:{m.person}" for m in members))
     _ensure_agents(con, {m.person for m in members} - set(people), res, tenants, audit_key)
     rgf = pl.DataFrame(
@@ -107,7 +108,7 @@ def rebuild(
     replace_table(con, "RESOURCE_GROUP_FACT_", rgf, ["RESOURCE_KEY", "GROUP_KEY", "START_TS"], audit_key)
     combos = _combinations(con, rules.combinations(members), res, groups, tenants, audit_key)
     skills = _skills(con, lines, tenants, audit_key, extra_skills)
-    periods = rules.skill_periods(lines)
+    periods = rules.skill_periods(lines, exist)
     res.update(Keys(con, "RESOURCE").of(f"Agent:{p.person}" for p in periods))
     rsf = pl.DataFrame(
         [(res[f"Agent:{p.person}"], skills[p.skill], tenants[p.tenant], p.level, p.start, p.end) for p in periods],
