@@ -10,7 +10,6 @@ from collections import Counter
 from pathlib import Path
 
 import duckdb
-import polars as pl
 import pytest
 
 from etl.bi.compat import dialect_of, run_gim_sql
@@ -44,7 +43,9 @@ def _sql(db: Path, sql: str, params: list | None = None) -> list[tuple]:
 @pytest.fixture(scope="module")
 def fixture_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     db = tmp_path_factory.mktemp("cfg") / "mart.duckdb"
-    assert run_cli("--events", str(CFG_DIR / "events.jsonl"), "--cfg", str(CFG_DIR / "config.jsonl"), "--db", str(db)) == 0
+    assert (
+        run_cli("--events", str(CFG_DIR / "events.jsonl"), "--cfg", str(CFG_DIR / "config.jsonl"), "--db", str(db)) == 0
+    )
     return db
 
 
@@ -94,7 +95,9 @@ def test_ingest_counts_duplicates_and_quarantine(fixture_db: Path) -> None:
         " FROM CTL_AUDIT_LOG",
     )
     assert audit == [(1, 15, 10, 1, 4)]
-    bad = _sql(fixture_db, "SELECT SOURCE_FILE, SOURCE_LINE, FIELD, RAW IS NOT NULL FROM STG_EVENT_QUARANTINE ORDER BY 2")
+    bad = _sql(
+        fixture_db, "SELECT SOURCE_FILE, SOURCE_LINE, FIELD, RAW IS NOT NULL FROM STG_EVENT_QUARANTINE ORDER BY 2"
+    )
     assert [(Path(f).name, n, fld, raw) for f, n, fld, raw in bad] == [
         ("config.jsonl", 12, None, True),
         ("config.jsonl", 13, "object", True),
@@ -131,28 +134,58 @@ def test_rerun_changes_nothing(tmp_path: Path) -> None:
     assert run_cli(*args) == 0
     tables = ["GROUP_", "RESOURCE_GROUP_FACT_", "RESOURCE_GROUP_COMBINATION", "SKILL", "RESOURCE_SKILL_FACT_"]
     snap = {t: _sql(db, f"SELECT * EXCLUDE (UPDATE_AUDIT_KEY) FROM {t} ORDER BY ALL") for t in tables}
-    irf = "SELECT INTERACTION_RESOURCE_ID, RESOURCE_GROUP_COMBINATION_KEY, ROUTING_TARGET_KEY FROM INTERACTION_RESOURCE_FACT ORDER BY 1"
+    irf = (
+        "SELECT INTERACTION_RESOURCE_ID, RESOURCE_GROUP_COMBINATION_KEY, ROUTING_TARGET_KEY"
+        " FROM INTERACTION_RESOURCE_FACT ORDER BY 1"
+    )
     before = _sql(db, irf)
     assert run_cli(*args) == 0
     assert {t: _sql(db, f"SELECT * EXCLUDE (UPDATE_AUDIT_KEY) FROM {t} ORDER BY ALL") for t in tables} == snap
     assert _sql(db, irf) == before
-    last = _sql(db, "SELECT CFG_OBJECTS_LOADED, CFG_OBJECTS_DUPLICATE, CFG_OBJECTS_QUARANTINED FROM CTL_AUDIT_LOG"
-                " ORDER BY AUDIT_KEY DESC LIMIT 1")
+    last = _sql(
+        db,
+        "SELECT CFG_OBJECTS_LOADED, CFG_OBJECTS_DUPLICATE, CFG_OBJECTS_QUARANTINED FROM CTL_AUDIT_LOG"
+        " ORDER BY AUDIT_KEY DESC LIMIT 1",
+    )
     assert last == [(0, 11, 4)]
 
 
 def test_configuration_change_later_than_the_facts_keeps_their_history(tmp_path: Path) -> None:
     db = tmp_path / "m.duckdb"
-    assert run_cli("--events", str(CFG_DIR / "events.jsonl"), "--cfg", str(CFG_DIR / "config.jsonl"), "--db", str(db)) == 0
-    facts = "SELECT INTERACTION_RESOURCE_ID, RESOURCE_GROUP_COMBINATION_KEY, UPDATE_AUDIT_KEY FROM INTERACTION_RESOURCE_FACT ORDER BY 1"
+    assert (
+        run_cli("--events", str(CFG_DIR / "events.jsonl"), "--cfg", str(CFG_DIR / "config.jsonl"), "--db", str(db)) == 0
+    )
+    facts = (
+        "SELECT INTERACTION_RESOURCE_ID, RESOURCE_GROUP_COMBINATION_KEY, UPDATE_AUDIT_KEY"
+        " FROM INTERACTION_RESOURCE_FACT ORDER BY 1"
+    )
     before = _sql(db, facts)
     change = tmp_path / "change.jsonl"  # 20:00: agent2 leaves Sales, changes name; Support is renamed
     change.write_text(
-        json.dumps({"object": "Person", "id": "agent2", "ts": "2026-03-02T20:00:00.000Z", "first_name": "Bob",
-                    "last_name": "Baker-Jones", "employee_id": "E002", "user_name": "bbaker",
-                    "agent_groups": ["G_Support"], "skills": {"Billing": 4}}) + "\n"
-        + json.dumps({"object": "AgentGroup", "id": "G_Support", "ts": "2026-03-02T20:00:00.000Z",
-                      "name": "Customer Support", "members": ["agent3"]}) + "\n"
+        json.dumps(
+            {
+                "object": "Person",
+                "id": "agent2",
+                "ts": "2026-03-02T20:00:00.000Z",
+                "first_name": "Bob",
+                "last_name": "Baker-Jones",
+                "employee_id": "E002",
+                "user_name": "bbaker",
+                "agent_groups": ["G_Support"],
+                "skills": {"Billing": 4},
+            }
+        )
+        + "\n"
+        + json.dumps(
+            {
+                "object": "AgentGroup",
+                "id": "G_Support",
+                "ts": "2026-03-02T20:00:00.000Z",
+                "name": "Customer Support",
+                "members": ["agent3"],
+            }
+        )
+        + "\n"
     )
     assert run_cli("--cfg", str(change), "--db", str(db)) == 0
     assert _sql(db, facts) == before  # not rewritten: same keys, same audit key

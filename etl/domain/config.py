@@ -119,9 +119,7 @@ class Membership:
     end: int
 
 
-def memberships(
-    lines: dict[ObjectKey, list[Segment]], exist: dict[ObjectKey, tuple[int, int]]
-) -> list[Membership]:
+def memberships(lines: dict[ObjectKey, list[Segment]], exist: dict[ObjectKey, tuple[int, int]]) -> list[Membership]:
     """Agent-group membership over time (https://docs.genesys.com/Documentation/GIM/latest/PDMMS/Table-RESOURCE_GROUP_FACT_).
 
     "Membership can come from either side" (config.md): an agent belongs to a group at t when the Person version
@@ -144,9 +142,7 @@ def memberships(
                     period = _clip(period, spans.get(other)) if period else None
                 if period:
                     claims[(tenant, person, group)].append(period)
-    return [
-        Membership(t, p, g, s, e) for (t, p, g), periods in sorted(claims.items()) for s, e in _merge(periods)
-    ]
+    return [Membership(t, p, g, s, e) for (t, p, g), periods in sorted(claims.items()) for s, e in _merge(periods)]
 
 
 @dataclass(frozen=True)
@@ -192,9 +188,7 @@ class SkillPeriod:
     end: int
 
 
-def skill_periods(
-    lines: dict[ObjectKey, list[Segment]], exist: dict[ObjectKey, tuple[int, int]]
-) -> list[SkillPeriod]:
+def skill_periods(lines: dict[ObjectKey, list[Segment]], exist: dict[ObjectKey, tuple[int, int]]) -> list[SkillPeriod]:
     """Agents' skills and levels over time, from the `skills` of each Person version; consecutive versions with
     the same level make one period (https://docs.genesys.com/Documentation/GIM/latest/PDMMS/Table-RESOURCE_SKILL_FACT_)."""
     spans = exist

@@ -32,7 +32,9 @@ def raw_events(context: dg.AssetExecutionContext, config: IngestConfig, mart_db:
 
 
 @dg.asset(group_name="ingest", kinds={"polars", "parquet"})
-def raw_config(context: dg.AssetExecutionContext, config: ConfigLogConfig, mart_db: MartResource) -> StagedConfig | None:
+def raw_config(
+    context: dg.AssetExecutionContext, config: ConfigLogConfig, mart_db: MartResource
+) -> StagedConfig | None:
     """Configuration objects (config.md) read from NDJSON/Parquet, validated, de-duplicated, staged as Parquet;
     bad lines go to the quarantine with file, line, field and reason. None when the run reads no configuration."""
     if not config.cfg:

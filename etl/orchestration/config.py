@@ -21,7 +21,9 @@ class ConfigLogConfig(dg.Config):
     """Which configuration-log files a run reads (../shared/contract/config.md); none: the run loads no new
     configuration (the stored log still rebuilds the configuration dimensions)."""
 
-    cfg: list[str] = Field(default_factory=list, description="Configuration-log files/directories (NDJSON, .gz, Parquet).")
+    cfg: list[str] = Field(
+        default_factory=list, description="Configuration-log files/directories (NDJSON, .gz, Parquet)."
+    )
 
 
 class _OptionsConfig(dg.Config):

@@ -38,7 +38,9 @@ class Keys:
 def tenant_keys(con: duckdb.DuckDBPyConnection, tenants: Iterable[str]) -> dict[str, int]:
     """TENANT keys (rows added for new tenants), as the events' dimensions do."""
     keys = Keys(con, "TENANT").of(tenants)
-    frame = pl.DataFrame({"TENANT_NAME": list(keys), "TENANT_KEY": list(keys.values())}, schema_overrides={"TENANT_KEY": pl.Int32})
+    frame = pl.DataFrame(
+        {"TENANT_NAME": list(keys), "TENANT_KEY": list(keys.values())}, schema_overrides={"TENANT_KEY": pl.Int32}
+    )
     with registered(con, _tn=frame):
         con.execute(
             "INSERT INTO TENANT (TENANT_KEY, TENANT_NAME) SELECT TENANT_KEY, TENANT_NAME FROM _tn"
@@ -97,11 +99,14 @@ def rebuild(
     res.update(Keys(con, "RESOURCE").of(f"Agent:{m.person}" for m in members))
     _ensure_agents(con, {m.person for m in members} - set(people), res, tenants, audit_key)
     rgf = pl.DataFrame(
-        [
-            (res[f"Agent:{m.person}"], groups[f"Agent:{m.group}"], tenants[m.tenant], m.start, m.end)
-            for m in members
-        ],
-        schema={"RESOURCE_KEY": pl.Int32, "GROUP_KEY": pl.Int32, "TENANT_KEY": pl.Int32, "START_TS": pl.Int64, "END_TS": pl.Int64},
+        [(res[f"Agent:{m.person}"], groups[f"Agent:{m.group}"], tenants[m.tenant], m.start, m.end) for m in members],
+        schema={
+            "RESOURCE_KEY": pl.Int32,
+            "GROUP_KEY": pl.Int32,
+            "TENANT_KEY": pl.Int32,
+            "START_TS": pl.Int64,
+            "END_TS": pl.Int64,
+        },
         orient="row",
     )
     rgf = _periods(rgf)
@@ -148,8 +153,18 @@ def _resources(
         p = seg.payload
         end = seg.end if seg.end != OPEN_END else OPEN_END
         rows.append(
-            (res[f"Agent:{oid}"], tenants[tenant], oid, p.get("first_name"), p.get("last_name"), p.get("employee_id"),
-             p.get("user_name"), int(bool(p.get("is_agent", True))), seg.start, end)
+            (
+                res[f"Agent:{oid}"],
+                tenants[tenant],
+                oid,
+                p.get("first_name"),
+                p.get("last_name"),
+                p.get("employee_id"),
+                p.get("user_name"),
+                int(bool(p.get("is_agent", True))),
+                seg.start,
+                end,
+            )
         )
     frame = pl.DataFrame(
         rows,
@@ -225,13 +240,32 @@ def _named(
 def _groups(con, lines, tenants, audit_key) -> dict[str, int]:  # noqa: ANN001
     """GROUP_: agent groups and place groups (https://docs.genesys.com/Documentation/GIM/latest/PDMMS/Table-GROUP_),
     defined in the log or only named by a Person's agent_groups / a Place's place_groups; -1 is "no group"."""
-    referenced = {(t, "AgentGroup", g) for (t, o, _), s in lines.items() if o == "Person" for x in s for g in x.payload.get("agent_groups") or []}
-    referenced |= {(t, "PlaceGroup", g) for (t, o, _), s in lines.items() if o == "Place" for x in s for g in x.payload.get("place_groups") or []}
+    referenced = {
+        (t, "AgentGroup", g)
+        for (t, o, _), s in lines.items()
+        if o == "Person"
+        for x in s
+        for g in x.payload.get("agent_groups") or []
+    }
+    referenced |= {
+        (t, "PlaceGroup", g)
+        for (t, o, _), s in lines.items()
+        if o == "Place"
+        for x in s
+        for g in x.payload.get("place_groups") or []
+    }
     keys, rows = _named(con, lines, {"AgentGroup": "Agent", "PlaceGroup": "Place"}, referenced, tenants, "GROUP")
     frame = pl.DataFrame(
         [(k, t, n, "Agent" if o == "AgentGroup" else "Place", s, e) for k, t, n, s, e, o in rows]
         + [(NO_VALUE, NO_VALUE, "NONE", "NONE", None, None)],
-        schema={"GROUP_KEY": pl.Int32, "TENANT_KEY": pl.Int32, "GROUP_NAME": pl.String, "GROUP_TYPE": pl.String, "START_TS": pl.Int64, "END_TS": pl.Int64},
+        schema={
+            "GROUP_KEY": pl.Int32,
+            "TENANT_KEY": pl.Int32,
+            "GROUP_NAME": pl.String,
+            "GROUP_TYPE": pl.String,
+            "START_TS": pl.Int64,
+            "END_TS": pl.Int64,
+        },
         orient="row",
     ).with_columns(GROUP_TYPE_CODE=pl.col("GROUP_TYPE").str.to_uppercase())
     replace_table(con, "GROUP_", frame, ["GROUP_KEY"], audit_key)
@@ -241,12 +275,24 @@ def _groups(con, lines, tenants, audit_key) -> dict[str, int]:  # noqa: ANN001
 def _skills(con, lines, tenants, audit_key, extra: Iterable[str]) -> dict[str, int]:  # noqa: ANN001
     """SKILL (https://docs.genesys.com/Documentation/GIM/latest/PDMMS/Table-SKILL): the log's skills, the skills
     people have, the skills routing targets request; keyed by name (the id the events and expressions use)."""
-    referenced = {(t, "Skill", k) for (t, o, _), s in lines.items() if o == "Person" for x in s for k in x.payload.get("skills") or {}}
+    referenced = {
+        (t, "Skill", k)
+        for (t, o, _), s in lines.items()
+        if o == "Person"
+        for x in s
+        for k in x.payload.get("skills") or {}
+    }
     referenced |= {("Resources", "Skill", k) for k in extra}
     keys, rows = _named(con, lines, {"Skill": "Skill"}, referenced, tenants, "SKILL")
     frame = pl.DataFrame(
         [(k, t, n, s, e) for k, t, n, s, e, _ in rows] + [(NO_VALUE, NO_VALUE, "NONE", None, None)],
-        schema={"SKILL_KEY": pl.Int32, "TENANT_KEY": pl.Int32, "SKILL_NAME": pl.String, "START_TS": pl.Int64, "END_TS": pl.Int64},
+        schema={
+            "SKILL_KEY": pl.Int32,
+            "TENANT_KEY": pl.Int32,
+            "SKILL_NAME": pl.String,
+            "START_TS": pl.Int64,
+            "END_TS": pl.Int64,
+        },
         orient="row",
     )
     replace_table(con, "SKILL", frame, ["SKILL_KEY"], audit_key)
@@ -256,11 +302,23 @@ def _skills(con, lines, tenants, audit_key, extra: Iterable[str]) -> dict[str, i
 def _places(con, lines, tenants, audit_key) -> None:  # noqa: ANN001
     """PLACE (https://docs.genesys.com/Documentation/GIM/latest/PDMMS/Table-PLACE): the log's places and the
     places people sit at; -1 is "no place"."""
-    referenced = {(t, "Place", x.payload["place"]) for (t, o, _), s in lines.items() if o == "Person" for x in s if x.payload.get("place")}
+    referenced = {
+        (t, "Place", x.payload["place"])
+        for (t, o, _), s in lines.items()
+        if o == "Person"
+        for x in s
+        if x.payload.get("place")
+    }
     _, rows = _named(con, lines, {"Place": "Place"}, referenced, tenants, "PLACE")
     frame = pl.DataFrame(
         [(k, t, n, s, e) for k, t, n, s, e, _ in rows] + [(NO_VALUE, NO_VALUE, "NONE", None, None)],
-        schema={"PLACE_KEY": pl.Int32, "TENANT_KEY": pl.Int32, "PLACE_NAME": pl.String, "START_TS": pl.Int64, "END_TS": pl.Int64},
+        schema={
+            "PLACE_KEY": pl.Int32,
+            "TENANT_KEY": pl.Int32,
+            "PLACE_NAME": pl.String,
+            "START_TS": pl.Int64,
+            "END_TS": pl.Int64,
+        },
         orient="row",
     )
     replace_table(con, "PLACE", frame, ["PLACE_KEY"], audit_key)

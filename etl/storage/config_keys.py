@@ -34,9 +34,7 @@ def invitation_targets(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, s
 
 
 def requested_skill_names(targets: list[tuple[str, str, str, str | None]]) -> set[str]:
-    return {
-        s for _, typ, name, expr in targets if typ == "Skill" for s, _ in rules.requested_skills(expr or name)
-    }
+    return {s for _, typ, name, expr in targets if typ == "Skill" for s, _ in rules.requested_skills(expr or name)}
 
 
 def write_targets(
@@ -51,7 +49,10 @@ def write_targets(
     tenants = tenant_keys(con, {t for t, *_ in targets} | {"Resources"})
     gim = [(t, typ, name, expr, rules.routing_target(typ, name, expr)) for t, typ, name, expr in targets]
     rt_keys = Keys(con, "ROUTING_TARGET").of(g.natural_key for *_, g in gim)
-    terms = {i: rules.requested_skills((expr or name) if typ == "Skill" else None) for i, (_, typ, name, expr, _) in enumerate(gim)}
+    terms = {
+        i: rules.requested_skills((expr or name) if typ == "Skill" else None)
+        for i, (_, typ, name, expr, _) in enumerate(gim)
+    }
     rs_nk = {i: "&".join(f"{s}>={lvl}" if lvl is not None else s for s, lvl in ts) for i, ts in terms.items() if ts}
     rs_keys = Keys(con, "REQUESTED_SKILL").of(rs_nk.values())
     rt_rows = {rt_keys[g.natural_key]: (tenants[t], g) for t, _, _, _, g in gim}
@@ -93,7 +94,10 @@ def write_targets(
     )
     replace_table(con, "REQUESTED_SKILL", rs, ["REQUESTED_SKILL_KEY", "SKILL_KEY"], audit_key)
     return pl.DataFrame(
-        [(typ, name, expr, rt_keys[g.natural_key], rs_keys.get(rs_nk.get(i, ""), NO_VALUE)) for i, (_, typ, name, expr, g) in enumerate(gim)],
+        [
+            (typ, name, expr, rt_keys[g.natural_key], rs_keys.get(rs_nk.get(i, ""), NO_VALUE))
+            for i, (_, typ, name, expr, g) in enumerate(gim)
+        ],
         schema=_TARGETS_SCHEMA,
         orient="row",
     )
