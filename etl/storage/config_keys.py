@@ -108,20 +108,26 @@ def set_fact_keys(
 ) -> None:
     """The three configuration keys of the IRF rows this run wrote (and, with `fill_unknown`, of older IRFs that
     have no group combination yet)."""
-    con.execute(
-        "UPDATE INTERACTION_RESOURCE_FACT SET RESOURCE_GROUP_COMBINATION_KEY = ?, ROUTING_TARGET_KEY = ?,"
-        " REQUESTED_SKILL_KEY = ? WHERE UPDATE_AUDIT_KEY = ? OR RESOURCE_GROUP_COMBINATION_KEY IS NULL",
-        [NO_VALUE, NO_VALUE, NO_VALUE, audit_key],
-    )
+    # New rows carry -1 already (fact_rows.irf_rows); rows of a mart older than these columns have NULL.
+    old = "FROM INTERACTION_RESOURCE_FACT WHERE RESOURCE_GROUP_COMBINATION_KEY IS NULL"
+    if con.execute(f"SELECT count(*) {old}").fetchall()[0][0]:
+        con.execute(
+            "UPDATE INTERACTION_RESOURCE_FACT SET RESOURCE_GROUP_COMBINATION_KEY = -1, ROUTING_TARGET_KEY = -1,"
+            " REQUESTED_SKILL_KEY = -1 WHERE RESOURCE_GROUP_COMBINATION_KEY IS NULL"
+        )
+        fill_unknown = True
     which = "(f.UPDATE_AUDIT_KEY = ?" + (" OR f.RESOURCE_GROUP_COMBINATION_KEY = -1)" if fill_unknown else ")")
     with registered(con, _comb=combos, _tg=targets):
         # The combination valid at the IRF's start (GIM's IRF.RESOURCE_GROUP_COMBINATION_KEY, an RAA group rollup).
-        con.execute(
-            "UPDATE INTERACTION_RESOURCE_FACT f SET RESOURCE_GROUP_COMBINATION_KEY = c.GROUP_COMBINATION_KEY"
-            " FROM _comb c WHERE c.RESOURCE_KEY = f.RESOURCE_KEY AND f.START_TS >= c.START_TS"
-            f" AND f.START_TS < c.END_TS AND {which}",
-            [audit_key],
-        )
+        if combos.height:
+            con.execute(
+                "UPDATE INTERACTION_RESOURCE_FACT f SET RESOURCE_GROUP_COMBINATION_KEY = c.GROUP_COMBINATION_KEY"
+                " FROM _comb c WHERE c.RESOURCE_KEY = f.RESOURCE_KEY AND f.START_TS >= c.START_TS"
+                f" AND f.START_TS < c.END_TS AND {which}",
+                [audit_key],
+            )
+        if not targets.height:
+            return
         # The routing invitation the IRF answers: the first route invitation of this party in the interaction
         # within the IRF's [START_TS, END_TS] (a routed IRF starts with the mediation before the invitation).
         con.execute(
