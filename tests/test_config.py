@@ -369,3 +369,79 @@ def test_generated_day_skills_and_routing_targets(generated: tuple[Path, Generat
         by_type[target_type] += irfs
     del by_type["NONE"]  # IRFs no routing invitation led to (replies, pulls, transfers)
     assert by_type == invited
+
+
+def test_agent_group_views(fixture_db: Path) -> None:
+    rows = _sql(
+        fixture_db,
+        "SELECT LABEL, GROUP_NAME, AGENTS, OFFERED, ACCEPTED, HANDLE_TIME FROM AG2_AGENT_GROUP_DAY ORDER BY GROUP_NAME",
+    )
+    assert rows == [
+        ("2026-03-02", "NONE", 1, 1, 1, 300),
+        ("2026-03-02", "Sales", 2, 3, 3, 900),
+        ("2026-03-02", "Support", 3, 4, 4, 1200),
+    ]
+    hours = _sql(fixture_db, "SELECT LABEL, sum(OFFERED) FROM AG2_AGENT_GROUP_HOUR GROUP BY 1 ORDER BY 1")
+    assert hours == [
+        ("2026-03-02 09", 1),  # IN1: Sales
+        ("2026-03-02 10", 2),  # IN2: agent2 in Sales and Support
+        ("2026-03-02 13", 1),
+        ("2026-03-02 14", 1),
+        ("2026-03-02 15", 1),
+        ("2026-03-02 16", 2),
+    ]
+
+
+def test_cli_generate_cfg_out_and_run_arguments(tmp_path: Path) -> None:
+    from etl.cli import main
+
+    args = ["generate", "--out", str(tmp_path / "ev"), "--interactions-per-day", "20", "--agents", "4"]
+    assert main([*args, "--cfg-out", str(tmp_path / "cfg")]) == 0
+    versions = [json.loads(v) for v in (tmp_path / "cfg" / "config.jsonl").read_text().splitlines()]
+    assert {v["object"] for v in versions} == {"AgentGroup", "Skill", "Script", "Place", "Person"}
+    assert sum(v["object"] == "Person" and v["ts"].endswith("T12:00:00.000Z") for v in versions) == 3
+    invites = [
+        json.loads(line)
+        for p in sorted((tmp_path / "ev").iterdir())
+        for line in p.read_text().splitlines()
+        if '"EventAgentInvited"' in line and '"route"' in line
+    ]
+    assert invites and all("target" in ev for ev in invites)
+    assert main(["run", "--db", str(tmp_path / "m.duckdb")]) == 2  # neither --events nor --cfg
+    assert main(["run", "--cfg", str(tmp_path / "nope"), "--db", str(tmp_path / "m.duckdb")]) == 2
+
+
+def test_invitation_targets_are_validated_and_stored(tmp_path: Path) -> None:
+    lines = (CFG_DIR / "events.jsonl").read_text().splitlines()[:8]  # IN1, invited with an AgentGroup target
+    invite = json.loads(lines[4])
+    bad = [
+        {**invite, "event_id": "x1", "target": {"type": "Queue", "name": "Q"}},
+        {**invite, "event_id": "x2", "target": {"type": "Skill", "expression": "Billing>=3"}},
+        {**invite, "event_id": "x3", "target": "G_Sales"},
+    ]
+    path = tmp_path / "e.jsonl"
+    path.write_text("\n".join([*lines, *map(json.dumps, bad)]) + "\n")
+    load_files([path], tmp_path / "m.duckdb", GimOptions())
+    db = tmp_path / "m.duckdb"
+    stored = _sql(db, "SELECT TARGET_TYPE, TARGET_NAME, TARGET_EXPRESSION FROM STG_EVENTS WHERE EVENT_ID = 'c5'")
+    assert stored == [("AgentGroup", "G_Sales", None)]
+    rejected = _sql(db, "SELECT EVENT_ID, FIELD FROM STG_EVENT_QUARANTINE ORDER BY 1")
+    assert rejected == [("x1", "target.type"), ("x2", "target.name"), ("x3", "target")]
+
+
+def test_a_mart_older_than_the_configuration_columns_gets_them_filled(tmp_path: Path) -> None:
+    db = tmp_path / "m.duckdb"
+    load_files([CFG_DIR / "events.jsonl"], db, GimOptions())
+    con = duckdb.connect(str(db))
+    con.execute(
+        "UPDATE INTERACTION_RESOURCE_FACT SET RESOURCE_GROUP_COMBINATION_KEY = NULL, ROUTING_TARGET_KEY = NULL,"
+        " REQUESTED_SKILL_KEY = NULL"
+    )
+    con.close()
+    load_files([], db, GimOptions(), cfg=[CFG_DIR / "config.jsonl"])
+    assert _sql(db, "SELECT count(*) FROM INTERACTION_RESOURCE_FACT WHERE ROUTING_TARGET_KEY IS NULL") == [(0,)]
+    assert [r[1:4] for r in _query(db, "irf_by_agent_group.tsql.sql")] == [
+        ("NONE", 1, 1),
+        ("Sales", 2, 3),
+        ("Support", 3, 4),
+    ]
