@@ -44,7 +44,7 @@ def _sql(db: Path, sql: str, params: list | None = None) -> list[tuple]:
 def fixture_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     db = tmp_path_factory.mktemp("cfg") / "mart.duckdb"
     assert (
-        run_cli("--events", str(CFG_DIR / "events.jsonl"), "--cfg", str(CFG_DIR / "config.jsonl"), "--db", str(db)) == 0
+        run_cli("--events", str(CFG_DIR / "events.jsonl"), "--cfg", str(CFG_DIR / "cfg" / "config.jsonl"), "--db", str(db)) == 0
     )
     return db
 
@@ -130,7 +130,7 @@ def test_people_valid_over_time_and_the_unconfigured_agent(fixture_db: Path) -> 
 
 def test_rerun_changes_nothing(tmp_path: Path) -> None:
     db = tmp_path / "m.duckdb"
-    args = ["--events", str(CFG_DIR / "events.jsonl"), "--cfg", str(CFG_DIR / "config.jsonl"), "--db", str(db)]
+    args = ["--events", str(CFG_DIR / "events.jsonl"), "--cfg", str(CFG_DIR / "cfg" / "config.jsonl"), "--db", str(db)]
     assert run_cli(*args) == 0
     tables = ["GROUP_", "RESOURCE_GROUP_FACT_", "RESOURCE_GROUP_COMBINATION", "SKILL", "RESOURCE_SKILL_FACT_"]
     snap = {t: _sql(db, f"SELECT * EXCLUDE (UPDATE_AUDIT_KEY) FROM {t} ORDER BY ALL") for t in tables}
@@ -153,7 +153,7 @@ def test_rerun_changes_nothing(tmp_path: Path) -> None:
 def test_configuration_change_later_than_the_facts_keeps_their_history(tmp_path: Path) -> None:
     db = tmp_path / "m.duckdb"
     assert (
-        run_cli("--events", str(CFG_DIR / "events.jsonl"), "--cfg", str(CFG_DIR / "config.jsonl"), "--db", str(db)) == 0
+        run_cli("--events", str(CFG_DIR / "events.jsonl"), "--cfg", str(CFG_DIR / "cfg" / "config.jsonl"), "--db", str(db)) == 0
     )
     facts = (
         "SELECT INTERACTION_RESOURCE_ID, RESOURCE_GROUP_COMBINATION_KEY, UPDATE_AUDIT_KEY"
@@ -213,7 +213,7 @@ def test_configuration_after_the_events_fills_unknown_groups(tmp_path: Path) -> 
     db = tmp_path / "m.duckdb"
     assert run_cli("--events", str(CFG_DIR / "events.jsonl"), "--db", str(db)) == 0
     assert _sql(db, "SELECT DISTINCT RESOURCE_GROUP_COMBINATION_KEY FROM INTERACTION_RESOURCE_FACT") == [(-1,)]
-    assert run_cli("--cfg", str(CFG_DIR / "config.jsonl"), "--db", str(db)) == 0
+    assert run_cli("--cfg", str(CFG_DIR / "cfg" / "config.jsonl"), "--db", str(db)) == 0
     assert _query(db, "irf_by_agent_group.tsql.sql")[1:] == [
         ("2026-03-02", "Sales", 2, 3, 900),
         ("2026-03-02", "Support", 3, 4, 1200),
@@ -229,7 +229,7 @@ _PARQUET_COLUMNS = (
 
 @pytest.mark.parametrize("fmt", ["gzip", "parquet"])
 def test_gzip_and_parquet_logs_load_the_same(tmp_path: Path, fmt: str) -> None:
-    good = "".join(line + "\n" for line in (CFG_DIR / "config.jsonl").read_text().splitlines()[:10])
+    good = "".join(line + "\n" for line in (CFG_DIR / "cfg" / "config.jsonl").read_text().splitlines()[:10])
     if fmt == "gzip":
         path = tmp_path / "config.jsonl.gz"
         path.write_bytes(gzip.compress(good.encode()))
@@ -255,7 +255,7 @@ def test_gzip_and_parquet_logs_load_the_same(tmp_path: Path, fmt: str) -> None:
 
 
 def test_a_skills_field_that_is_not_an_object_is_quarantined_with_its_field(tmp_path: Path) -> None:
-    line = json.loads((CFG_DIR / "config.jsonl").read_text().splitlines()[5])
+    line = json.loads((CFG_DIR / "cfg" / "config.jsonl").read_text().splitlines()[5])
     path = tmp_path / "c.jsonl"
     path.write_text(json.dumps({**line, "skills": json.dumps(line["skills"])}) + "\n")
     load_files([], tmp_path / "m.duckdb", GimOptions(), cfg=[path])
@@ -438,7 +438,7 @@ def test_a_mart_older_than_the_configuration_columns_gets_them_filled(tmp_path: 
         " REQUESTED_SKILL_KEY = NULL"
     )
     con.close()
-    load_files([], db, GimOptions(), cfg=[CFG_DIR / "config.jsonl"])
+    load_files([], db, GimOptions(), cfg=[CFG_DIR / "cfg" / "config.jsonl"])
     assert _sql(db, "SELECT count(*) FROM INTERACTION_RESOURCE_FACT WHERE ROUTING_TARGET_KEY IS NULL") == [(0,)]
     assert [r[1:4] for r in _query(db, "irf_by_agent_group.tsql.sql")] == [
         ("NONE", 1, 1),
