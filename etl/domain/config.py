@@ -4,6 +4,12 @@ agent had at a moment (RESOURCE_GROUP_COMBINATION), and what a routing target is
 
 Times are UTC epoch seconds (GIM's *_TS); a version is valid from its `ts` until the next version of the same
 (tenant, object, id), and an `op: delete` version ends the object's existence at its `ts`.
+
+GIM pages: ROUTING_TARGET (https://docs.genesys.com/Documentation/GIM/latest/PDMMS/Table-ROUTING_TARGET: "a new
+row is issued for each distinct routing target", its columns) and Subject Areas
+(https://docs.genesys.com/Documentation/GIM/Current/PDMPostgre/SubjectAreas: IRF "and RESOURCE_GROUP_FACT_" / "and
+RESOURCE_SKILL_FACT_" are combined without direct references, i.e. by resource and time) were read; the other
+Table-* pages are cited at their place in GIM's physical data model, whose text our search corpus does not hold.
 """
 
 from __future__ import annotations
