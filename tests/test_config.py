@@ -44,7 +44,10 @@ def _sql(db: Path, sql: str, params: list | None = None) -> list[tuple]:
 def fixture_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     db = tmp_path_factory.mktemp("cfg") / "mart.duckdb"
     assert (
-        run_cli("--events", str(CFG_DIR / "events.jsonl"), "--cfg", str(CFG_DIR / "cfg" / "config.jsonl"), "--db", str(db)) == 0
+        run_cli(
+            "--events", str(CFG_DIR / "events.jsonl"), "--cfg", str(CFG_DIR / "cfg" / "config.jsonl"), "--db", str(db)
+        )
+        == 0
     )
     return db
 
@@ -153,7 +156,10 @@ def test_rerun_changes_nothing(tmp_path: Path) -> None:
 def test_configuration_change_later_than_the_facts_keeps_their_history(tmp_path: Path) -> None:
     db = tmp_path / "m.duckdb"
     assert (
-        run_cli("--events", str(CFG_DIR / "events.jsonl"), "--cfg", str(CFG_DIR / "cfg" / "config.jsonl"), "--db", str(db)) == 0
+        run_cli(
+            "--events", str(CFG_DIR / "events.jsonl"), "--cfg", str(CFG_DIR / "cfg" / "config.jsonl"), "--db", str(db)
+        )
+        == 0
     )
     facts = (
         "SELECT INTERACTION_RESOURCE_ID, RESOURCE_GROUP_COMBINATION_KEY, UPDATE_AUDIT_KEY"
@@ -445,3 +451,26 @@ def test_a_mart_older_than_the_configuration_columns_gets_them_filled(tmp_path: 
         ("Sales", 2, 3),
         ("Support", 3, 4),
     ]
+
+
+def test_landing_sensor_sends_cfg_files_to_raw_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+    import shutil
+
+    import dagster as dg
+
+    from etl.orchestration.automation import LANDING_DIR_ENV, landing_sensor
+
+    landing = tmp_path / "landing"
+    (landing / "cfg").mkdir(parents=True)
+    monkeypatch.setenv(LANDING_DIR_ENV, str(landing))
+    shutil.copy(CFG_DIR / "events.jsonl", landing / "e.jsonl")
+    shutil.copy(CFG_DIR / "cfg" / "config.jsonl", landing / "cfg" / "c.jsonl")
+    for p in (landing / "e.jsonl", landing / "cfg" / "c.jsonl"):
+        os.utime(p, (0, 0))
+    with dg.instance_for_test() as instance:
+        result = landing_sensor(dg.build_sensor_context(instance=instance))
+    assert isinstance(result, dg.SensorResult)
+    ops = result.run_requests[0].run_config["ops"]
+    assert ops["raw_events"]["config"]["events"] == [str(landing / "e.jsonl")]
+    assert ops["raw_config"]["config"]["cfg"] == [str(landing / "cfg" / "c.jsonl")]
