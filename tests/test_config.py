@@ -474,3 +474,24 @@ def test_landing_sensor_sends_cfg_files_to_raw_config(tmp_path: Path, monkeypatc
     ops = result.run_requests[0].run_config["ops"]
     assert ops["raw_events"]["config"]["events"] == [str(landing / "e.jsonl")]
     assert ops["raw_config"]["config"]["cfg"] == [str(landing / "cfg" / "c.jsonl")]
+
+
+def test_rederiving_a_day_keeps_the_configuration_keys(tmp_path: Path) -> None:
+    from etl.connections import connect
+    from etl.pipeline.load import rederive_window
+
+    db = tmp_path / "m.duckdb"
+    load_files([CFG_DIR / "events.jsonl"], db, GimOptions(), cfg=[CFG_DIR / "cfg" / "config.jsonl"])
+    keys = (
+        "SELECT INTERACTION_RESOURCE_ID, RESOURCE_GROUP_COMBINATION_KEY, ROUTING_TARGET_KEY, REQUESTED_SKILL_KEY"
+        " FROM INTERACTION_RESOURCE_FACT ORDER BY 1"
+    )
+    before = _sql(db, keys)
+    con = connect(str(db))
+    try:
+        counts = rederive_window(con, "rederive", 1772409600000, 1772496000000, GimOptions())  # 2026-03-02
+    finally:
+        con.close()
+    assert counts.interactions_rederived == 6
+    assert _sql(db, keys) == before
+    assert _sql(db, "SELECT count(*) FROM INTERACTION_RESOURCE_FACT WHERE ROUTING_TARGET_KEY <> -1") == [(5,)]
