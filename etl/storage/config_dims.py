@@ -151,7 +151,6 @@ def _resources(
         if obj != "Person" or seg is None:
             continue
         p = seg.payload
-        end = seg.end if seg.end != OPEN_END else OPEN_END
         rows.append(
             (
                 res[f"Agent:{oid}"],
@@ -163,7 +162,7 @@ def _resources(
                 p.get("user_name"),
                 int(bool(p.get("is_agent", True))),
                 seg.start,
-                end,
+                seg.end,  # a delete's time, else the open end
             )
         )
     frame = pl.DataFrame(
