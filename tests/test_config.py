@@ -495,3 +495,24 @@ def test_rederiving_a_day_keeps_the_configuration_keys(tmp_path: Path) -> None:
     assert counts.interactions_rederived == 6
     assert _sql(db, keys) == before
     assert _sql(db, "SELECT count(*) FROM INTERACTION_RESOURCE_FACT WHERE ROUTING_TARGET_KEY <> -1") == [(5,)]
+
+
+def test_place_groups_from_either_side(tmp_path: Path) -> None:
+    log = [
+        {"object": "PlaceGroup", "id": "PG1", "ts": "2026-03-02T00:00:00.000Z", "name": "Floor 1", "members": ["P1"]},
+        {"object": "Place", "id": "P2", "ts": "2026-03-02T06:00:00.000Z", "place_groups": ["PG1"]},
+        {"object": "PlaceGroup", "id": "PG1", "ts": "2026-03-02T12:00:00.000Z", "members": []},
+    ]
+    path = tmp_path / "c.jsonl"
+    path.write_text("".join(json.dumps(v) + "\n" for v in log))
+    load_files([], tmp_path / "m.duckdb", GimOptions(), cfg=[path])
+    rows = _sql(
+        tmp_path / "m.duckdb",
+        "SELECT p.PLACE_NAME, g.GROUP_NAME, g.GROUP_TYPE, f.START_TS, f.END_TS FROM PLACE_GROUP_FACT_ f"
+        " JOIN PLACE p USING (PLACE_KEY) JOIN GROUP_ g USING (GROUP_KEY) ORDER BY 1",
+    )
+    day = 1772409600
+    assert rows == [
+        ("P1", "PG1", "Place", day, day + 12 * 3600),  # the group's members list ends it; PG1's name: latest version
+        ("P2", "PG1", "Place", day + 6 * 3600, rules.OPEN_END),
+    ]

@@ -157,6 +157,7 @@ def test_tables_in_contract_order() -> None:
         "REQUESTED_SKILL",
         "ROUTING_TARGET",
         "PLACE",
+        "PLACE_GROUP_FACT_",
         "STG_CFG_OBJECTS",
     ]
 

@@ -125,29 +125,40 @@ class Membership:
     end: int
 
 
-def memberships(lines: dict[ObjectKey, list[Segment]], exist: dict[ObjectKey, tuple[int, int]]) -> list[Membership]:
-    """Agent-group membership over time (https://docs.genesys.com/Documentation/GIM/latest/PDMMS/Table-RESOURCE_GROUP_FACT_).
+#: (member object, group object, the member's list of its groups): agents in agent groups, places in place groups.
+AGENT_GROUPS = ("Person", "AgentGroup", "agent_groups")
+PLACE_GROUPS = ("Place", "PlaceGroup", "place_groups")
+
+
+def memberships(
+    lines: dict[ObjectKey, list[Segment]],
+    exist: dict[ObjectKey, tuple[int, int]],
+    kind: tuple[str, str, str] = AGENT_GROUPS,
+) -> list[Membership]:
+    """Group membership over time: agents in agent groups (RESOURCE_GROUP_FACT_,
+    https://docs.genesys.com/Documentation/GIM/latest/PDMMS/Table-RESOURCE_GROUP_FACT_) or, with
+    `kind=PLACE_GROUPS`, places in place groups (PLACE_GROUP_FACT_).
 
     "Membership can come from either side" (config.md): an agent belongs to a group at t when the Person version
     valid at t lists the group in `agent_groups`, or the AgentGroup version valid at t lists the person in
     `members` (a version without `members` says nothing). A membership lasts only while both objects exist
     (`exist`, from `existence`; a group or person the log never mentions as an object is taken to exist)."""
-    spans = exist
+    member_obj, group_obj, field_name = kind
     claims: dict[tuple[str, str, str], list[tuple[int, int]]] = defaultdict(list)
     for (tenant, obj, oid), segs in lines.items():
         for seg in segs:
-            if obj == "Person":
-                pairs = [(oid, g) for g in seg.payload.get("agent_groups") or []]
-            elif obj == "AgentGroup" and seg.payload.get("members") is not None:
+            if obj == member_obj:
+                pairs = [(oid, g) for g in seg.payload.get(field_name) or []]
+            elif obj == group_obj and seg.payload.get("members") is not None:
                 pairs = [(m, oid) for m in seg.payload["members"]]
             else:
                 continue
-            for person, group in pairs:
+            for member, group in pairs:
                 period: tuple[int, int] | None = (seg.start, seg.end)
-                for other in ((tenant, "Person", person), (tenant, "AgentGroup", group)):
-                    period = _clip(period, spans.get(other)) if period else None
+                for other in ((tenant, member_obj, member), (tenant, group_obj, group)):
+                    period = _clip(period, exist.get(other)) if period else None
                 if period:
-                    claims[(tenant, person, group)].append(period)
+                    claims[(tenant, member, group)].append(period)
     return [Membership(t, p, g, s, e) for (t, p, g), periods in sorted(claims.items()) for s, e in _merge(periods)]
 
 

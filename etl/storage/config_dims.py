@@ -129,8 +129,25 @@ def rebuild(
     )
     rsf = _periods(rsf)
     replace_table(con, "RESOURCE_SKILL_FACT_", rsf, ["RESOURCE_KEY", "SKILL_KEY", "START_TS"], audit_key)
-    _places(con, lines, tenants, audit_key)
-    dts = [f[c] for f in (rgf, rsf) for c in ("START_DATE_TIME_KEY", "END_DATE_TIME_KEY")]
+    places = _places(con, lines, tenants, audit_key)
+    in_place_groups = rules.memberships(lines, exist, rules.PLACE_GROUPS)
+    pgf = pl.DataFrame(
+        [
+            (places[f"Place:{m.person}"], groups[f"Place:{m.group}"], tenants[m.tenant], m.start, m.end)
+            for m in in_place_groups
+        ],
+        schema={
+            "PLACE_KEY": pl.Int32,
+            "GROUP_KEY": pl.Int32,
+            "TENANT_KEY": pl.Int32,
+            "START_TS": pl.Int64,
+            "END_TS": pl.Int64,
+        },
+        orient="row",
+    )
+    pgf = _periods(pgf)
+    replace_table(con, "PLACE_GROUP_FACT_", pgf, ["PLACE_KEY", "GROUP_KEY", "START_TS"], audit_key)
+    dts = [f[c] for f in (rgf, rsf, pgf) for c in ("START_DATE_TIME_KEY", "END_DATE_TIME_KEY")]
     insert_date_times(con, pl.concat(dts).unique().to_list())
     return ConfigDimensions(combos, skills)
 
@@ -298,9 +315,9 @@ def _skills(con, lines, tenants, audit_key, extra: Iterable[str]) -> dict[str, i
     return {nk.split(":", 1)[1]: k for nk, k in keys.items()}
 
 
-def _places(con, lines, tenants, audit_key) -> None:  # noqa: ANN001
-    """PLACE (https://docs.genesys.com/Documentation/GIM/latest/PDMMS/Table-PLACE): the log's places and the
-    places people sit at; -1 is "no place"."""
+def _places(con, lines, tenants, audit_key) -> dict[str, int]:  # noqa: ANN001
+    """PLACE (https://docs.genesys.com/Documentation/GIM/latest/PDMMS/Table-PLACE): the log's places, the places
+    people sit at and the places place groups list; -1 is "no place"."""
     referenced = {
         (t, "Place", x.payload["place"])
         for (t, o, _), s in lines.items()
@@ -308,7 +325,14 @@ def _places(con, lines, tenants, audit_key) -> None:  # noqa: ANN001
         for x in s
         if x.payload.get("place")
     }
-    _, rows = _named(con, lines, {"Place": "Place"}, referenced, tenants, "PLACE")
+    referenced |= {
+        (t, "Place", m)
+        for (t, o, _), s in lines.items()
+        if o == "PlaceGroup"
+        for x in s
+        for m in x.payload.get("members") or []
+    }
+    keys, rows = _named(con, lines, {"Place": "Place"}, referenced, tenants, "PLACE")
     frame = pl.DataFrame(
         [(k, t, n, s, e) for k, t, n, s, e, _ in rows] + [(NO_VALUE, NO_VALUE, "NONE", None, None)],
         schema={
@@ -321,6 +345,7 @@ def _places(con, lines, tenants, audit_key) -> None:  # noqa: ANN001
         orient="row",
     )
     replace_table(con, "PLACE", frame, ["PLACE_KEY"], audit_key)
+    return keys
 
 
 def _combinations(con, combos: list[rules.Combination], res, groups, tenants, audit_key) -> pl.DataFrame:  # noqa: ANN001
