@@ -52,11 +52,21 @@ def tenant_keys(con: duckdb.DuckDBPyConnection, tenants: Iterable[str]) -> dict[
 def replace_table(
     con: duckdb.DuckDBPyConnection, table: str, rows: pl.DataFrame, pk: list[str], audit_key: int
 ) -> None:
-    """Replace every row of `table` by `rows`; a row whose key existed keeps its CREATE_AUDIT_KEY."""
-    old = con.sql(f"SELECT {', '.join(pk)}, CREATE_AUDIT_KEY FROM {table}").pl()
-    rows = rows.join(old, on=pk, how="left") if rows.height else rows.with_columns(CREATE_AUDIT_KEY=pl.lit(None))
+    """Replace every row of `table` by `rows`. A row whose key existed keeps its CREATE_AUDIT_KEY, and its
+    UPDATE_AUDIT_KEY too when nothing else changed: re-running the same input changes nothing."""
+    old = con.sql(f"SELECT * FROM {table}").pl()
+    values = [c for c in rows.columns if c not in pk and c not in ("CREATE_AUDIT_KEY", "UPDATE_AUDIT_KEY")]
+    old = old.select(*pk, *values, "CREATE_AUDIT_KEY", "UPDATE_AUDIT_KEY").rename(
+        {c: f"{c}_old" for c in [*values, "CREATE_AUDIT_KEY", "UPDATE_AUDIT_KEY"]}
+    )
+    rows = rows.join(old.cast({c: rows.schema[c] for c in pk}), on=pk, how="left")
+    same = pl.all_horizontal(
+        pl.col("UPDATE_AUDIT_KEY_old").is_not_null(),
+        *[pl.col(c).cast(pl.String).eq_missing(pl.col(f"{c}_old").cast(pl.String)) for c in values],
+    )
     rows = rows.with_columns(
-        CREATE_AUDIT_KEY=pl.col("CREATE_AUDIT_KEY").fill_null(audit_key), UPDATE_AUDIT_KEY=pl.lit(audit_key)
+        CREATE_AUDIT_KEY=pl.col("CREATE_AUDIT_KEY_old").fill_null(audit_key),
+        UPDATE_AUDIT_KEY=pl.when(same).then(pl.col("UPDATE_AUDIT_KEY_old")).otherwise(pl.lit(audit_key)),
     )
     con.execute(f"DELETE FROM {table}")
     insert_rows(con, table, rows)
