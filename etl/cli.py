@@ -25,9 +25,16 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--events",
         nargs="+",
-        required=True,
+        default=[],
         metavar="PATH",
         help="event files or directories (NDJSON, NDJSON.gz, Parquet)",
+    )
+    run.add_argument(
+        "--cfg",
+        nargs="+",
+        default=[],
+        metavar="PATH",
+        help="configuration-log files or directories (config.md: NDJSON, NDJSON.gz, Parquet)",
     )
     run.add_argument("--db", required=True, metavar="FILE", help="the DuckDB mart file (created if missing)")
     run.add_argument("--config", type=Path, metavar="FILE", help="TOML file with a [gim-etl-populate] section")
@@ -51,6 +58,12 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--format", dest="fmt", choices=["ndjson", "ndjson.gz", "parquet"], default="ndjson")
     gen.add_argument("--seed", type=int, default=7)
     gen.add_argument("--duplicate-rate", type=float, default=0.002, help="share of events delivered twice")
+    gen.add_argument(
+        "--cfg-out",
+        type=Path,
+        metavar="DIR",
+        help="also write a configuration log (config.md) of the agents to DIR; routing invitations get targets",
+    )
     gen.add_argument(
         "--mix",
         action="append",
@@ -118,6 +131,23 @@ def _summary(db: str, run_id: str) -> None:
         console.print(f"[yellow]quarantined[/] {escape(where)}")
     for ixn, key, target, reason in bad_values:
         console.print(f"[yellow]user data not stored[/] {escape(f'{ixn} {key} -> {target}: {reason}')}")
+    _cfg_summary(db, run_id)
+
+
+def _cfg_summary(db: str, run_id: str) -> None:
+    """The configuration log's counts (config.md), when the run read any."""
+    con = connect(db, read_only=True)
+    try:
+        row = con.execute(
+            "SELECT CFG_FILES_READ, CFG_OBJECTS_READ, CFG_OBJECTS_LOADED, CFG_OBJECTS_DUPLICATE,"
+            " CFG_OBJECTS_QUARANTINED FROM CTL_AUDIT_LOG WHERE RUN_ID = ?",
+            [run_id],
+        ).fetchall()
+    finally:
+        con.close()
+    if row and row[0][0]:
+        f, r, loaded, dup, bad = row[0]
+        console.print(f"configuration: {f} file(s), {r} read, {loaded} loaded, {dup} duplicate, {bad} quarantined")
 
 
 def _generate(args: argparse.Namespace) -> int:
@@ -142,12 +172,18 @@ def _generate(args: argparse.Namespace) -> int:
             fmt=args.fmt,
             duplicate_rate=args.duplicate_rate,
             mix=mix,
+            routing_targets=args.cfg_out is not None,
         )
     except ValueError as exc:
         console.print(f"[red]error:[/] {exc}")
         return 2
     paths = write_files(cfg, args.out)
     console.print(f"wrote {len(paths)} file(s) to {args.out}")
+    if args.cfg_out is not None:
+        from etl.simulate import config_log
+        from etl.simulate.generator import configuration
+
+        console.print(f"wrote {config_log.write(configuration(cfg), args.cfg_out)}")
     return 0
 
 
@@ -177,13 +213,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, OSError) as exc:
         console.print(f"[red]error:[/] {exc}")
         return 2
-    missing = [p for p in args.events if not Path(p).exists()]
+    if not args.events and not args.cfg:
+        console.print("[red]error:[/] give --events, --cfg or both")
+        return 2
+    missing = [p for p in [*args.events, *args.cfg] if not Path(p).exists()]
     if missing:
-        console.print(f"[red]error:[/] no such event file or directory: {', '.join(missing)}")
+        console.print(f"[red]error:[/] no such event or configuration file or directory: {', '.join(missing)}")
         return 2
     from etl.orchestration.run import run_pipeline  # Dagster's import costs ~1 s: only for `run`
 
-    result = run_pipeline(args.events, args.db, options, log_level="WARNING" if args.quiet else "INFO")
+    level = "WARNING" if args.quiet else "INFO"
+    result = run_pipeline(args.events, args.db, options, log_level=level, cfg=args.cfg)
     if not result.success:
         console.print("[red]run failed[/]; see the Dagster log above")
         return 1

@@ -155,6 +155,17 @@ def test_tables_in_contract_order() -> None:
         "CTL_AUDIT_LOG",
         "STG_EVENTS",
         "CTL_KEY_MAP",
+        # configuration (contract config.md)
+        "GROUP_",
+        "RESOURCE_GROUP_FACT_",
+        "RESOURCE_GROUP_COMBINATION",
+        "SKILL",
+        "RESOURCE_SKILL_FACT_",
+        "REQUESTED_SKILL",
+        "ROUTING_TARGET",
+        "PLACE",
+        "PLACE_GROUP_FACT_",
+        "STG_CFG_OBJECTS",
     ]
 
 

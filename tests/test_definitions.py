@@ -49,7 +49,7 @@ def test_materialize_runs_graph_and_blocking_checks(tmp_path: Path) -> None:
     )
     assert result.success
     evaluations = result.get_asset_check_evaluations()
-    assert len(evaluations) == 3 and all(e.passed for e in evaluations)
+    assert len(evaluations) == len(CHECKS) and all(e.passed for e in evaluations)
     mats = {m.asset_key.to_user_string(): m for m in result.get_asset_materialization_events()}
     audit_meta = mats["mart/CTL_AUDIT_LOG"].materialization.metadata
     assert audit_meta["events_loaded"].value == 12

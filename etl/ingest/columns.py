@@ -81,6 +81,8 @@ EVENT_SCHEMA: dict[str, pl.DataType] = {
     "outcome": pl.String(),  # routed | cleared | abandoned
     "target_type": pl.String(),
     "target_id": pl.String(),
+    "target_name": pl.String(),  # a routing invitation's target (config.md), or a routed party's name
+    "target_expression": pl.String(),  # the skill expression of a Skill routing target
     # misc
     "reason": pl.String(),
     "user_data": pl.String(),  # JSON object text, or null

@@ -30,3 +30,14 @@ def scan_landing(directory: str | Path, cursor: str | None, min_age_s: float = 0
             fresh.append(path)
             seen[name] = mtime
     return fresh, json.dumps(seen, sort_keys=True)
+
+
+#: Files under this subdirectory of the landing directory are configuration logs (config.md), not events.
+CONFIG_SUBDIR = "cfg"
+
+
+def split_config(files: list[Path], directory: str | Path) -> tuple[list[Path], list[Path]]:
+    """(event files, configuration-log files) of a landing batch: configuration logs land in `cfg/`."""
+    root = Path(directory)
+    cfg = [p for p in files if p.relative_to(root).parts[0] == CONFIG_SUBDIR]
+    return [p for p in files if p not in cfg], cfg

@@ -206,12 +206,22 @@ class EventVirtualQueueLeft(Envelope):
     target: Party | None = None
 
 
+class RoutingTarget(ContractModel):
+    """What a routing strategy was asked to route to (../shared/contract/config.md, "Routing targets"): GIM's
+    ROUTING_TARGET. `expression` is the skill expression of a Skill target."""
+
+    type: Literal["Agent", "AgentGroup", "PlaceGroup", "Skill", "Place"]
+    name: NonEmpty
+    expression: str | None = None
+
+
 class EventAgentInvited(Envelope):
     event: Literal["EventAgentInvited"]
     party: Party
     actor: Party
     reason: Literal["route", "transfer", "consult", "conference"]
     vq: str | None = None
+    target: RoutingTarget | None = None
 
 
 class EventPartyAdded(Envelope):

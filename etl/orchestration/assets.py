@@ -9,8 +9,9 @@ import dagster as dg
 import polars as pl
 
 from etl.connections import connect
+from etl.ingest.config.staging import StagedConfig, stage_config
 from etl.ingest.staging import StagedEvents, stage_events
-from etl.orchestration.config import GimOptionsConfig, IngestConfig, MartResource
+from etl.orchestration.config import ConfigLogConfig, GimOptionsConfig, IngestConfig, MartResource
 from etl.pipeline.load import load_run, rederive_window
 from etl.storage import serving
 from etl.storage.ddl import tables_of_kind
@@ -30,19 +31,42 @@ def raw_events(context: dg.AssetExecutionContext, config: IngestConfig, mart_db:
     return staged
 
 
+@dg.asset(group_name="ingest", kinds={"polars", "parquet"})
+def raw_config(
+    context: dg.AssetExecutionContext, config: ConfigLogConfig, mart_db: MartResource
+) -> StagedConfig | None:
+    """Configuration objects (config.md) read from NDJSON/Parquet, validated, de-duplicated, staged as Parquet;
+    bad lines go to the quarantine with file, line, field and reason. None when the run reads no configuration."""
+    if not config.cfg:
+        return None
+    staged = stage_config(config.cfg, context.run_id, mart_db.staging_path(context.run_id))
+    for row in pl.read_parquet(staged.quarantine_path, n_rows=20).iter_rows(named=True):
+        context.log.warning(f"quarantined {row['SOURCE_FILE']}:{row['SOURCE_LINE']} [{row['FIELD']}] {row['REASON']}")
+    context.add_output_metadata({k: v for k, v in staged.model_dump().items() if isinstance(v, int)})
+    return staged
+
+
 @dg.multi_asset(
-    specs=[dg.AssetSpec(["mart", t], deps=[raw_events], group_name="mart", kinds={"duckdb"}) for t in MART_TABLES],
+    specs=[
+        dg.AssetSpec(["mart", t], deps=[raw_events, raw_config], group_name="mart", kinds={"duckdb"})
+        for t in MART_TABLES
+    ],
     pool="duckdb_writer",
     can_subset=False,
 )
 def gim_mart(
-    context: dg.AssetExecutionContext, raw_events: StagedEvents, config: GimOptionsConfig, mart_db: MartResource
+    context: dg.AssetExecutionContext,
+    raw_events: StagedEvents,
+    raw_config: StagedConfig | None,
+    config: GimOptionsConfig,
+    mart_db: MartResource,
 ):
     """The single writer: appends the batch to STG_EVENTS, re-derives every interaction it touches with GIM's
     rules and replaces those facts under stable ids, in one transaction."""
     con = connect(mart_db.database)
     try:
-        result = load_run(con, raw_events, config.to_options(), mart_db.late_arrival_window_hours * 3600)
+        window = mart_db.late_arrival_window_hours * 3600
+        result = load_run(con, raw_events, config.to_options(), window, config=raw_config)
         counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in MART_TABLES}
     finally:
         con.close()
@@ -111,4 +135,4 @@ def facts_by_event_day(
 
 
 #: The file-driven graph (ingest -> single-writer mart load) that `gim-etl run` materializes.
-ASSETS = [raw_events, gim_mart]
+ASSETS = [raw_events, raw_config, gim_mart]

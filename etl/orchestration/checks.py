@@ -41,7 +41,13 @@ def descriptors_are_valid(mart_db: MartResource) -> dg.AssetCheckResult:
     return _check(quality.descriptors_valid, mart_db)
 
 
-CHECKS = [input_counts_add_up, references_resolve, descriptors_are_valid]
+@dg.asset_check(asset=dg.AssetKey(["mart", "STG_CFG_OBJECTS"]), blocking=True)
+def config_counts_add_up(mart_db: MartResource) -> dg.AssetCheckResult:
+    """Configuration lines read = loaded + duplicates + quarantined, for every run (config.md)."""
+    return _check(quality.config_counts_add_up, mart_db)
+
+
+CHECKS = [input_counts_add_up, references_resolve, descriptors_are_valid, config_counts_add_up]
 
 
 def _warn(

@@ -13,7 +13,18 @@ from etl.settings import RuntimeSettings
 class IngestConfig(dg.Config):
     """Which event files a run reads (a directory means every event file in it)."""
 
-    events: list[str] = Field(description="NDJSON (.jsonl/.ndjson, optionally .gz) or Parquet files/directories.")
+    events: list[str] = Field(
+        default_factory=list, description="NDJSON (.jsonl/.ndjson, optionally .gz) or Parquet files/directories."
+    )
+
+
+class ConfigLogConfig(dg.Config):
+    """Which configuration-log files a run reads (../shared/contract/config.md); none: the run loads no new
+    configuration (the stored log still rebuilds the configuration dimensions)."""
+
+    cfg: list[str] = Field(
+        default_factory=list, description="Configuration-log files/directories (NDJSON, .gz, Parquet)."
+    )
 
 
 class _OptionsConfig(dg.Config):

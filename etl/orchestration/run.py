@@ -14,13 +14,14 @@ from etl.orchestration.config import GimOptionsConfig, MartResource
 
 
 def run_pipeline(
-    events: Sequence[str], db: str, options: GimOptions, log_level: str = "WARNING"
+    events: Sequence[str], db: str, options: GimOptions, log_level: str = "WARNING", cfg: Sequence[str] = ()
 ) -> dg.ExecuteInProcessResult:
     """Materialize the asset graph (ingest -> mart -> checks) in process; a run of the Dagster instance of
     $DAGSTER_HOME when it is set, else of an ephemeral one."""
     run_config = {
         "ops": {
             "raw_events": {"config": {"events": [str(e) for e in events]}},
+            "raw_config": {"config": {"cfg": [str(c) for c in cfg]}},
             "gim_mart": {"config": GimOptionsConfig.from_options(options)},
         },
         "loggers": {"console": {"config": {"log_level": log_level}}},

@@ -25,7 +25,9 @@ import polars as pl
 from etl.connections import connect
 from etl.domain.options import GimOptions
 from etl.domain.rules import RejectionKind
+from etl.ingest.config.staging import StagedConfig, stage_config
 from etl.ingest.staging import StagedEvents, stage_events
+from etl.pipeline import config_load
 from etl.settings import runtime
 from etl.storage import audit, event_store
 from etl.storage.audit import RunCounts
@@ -53,7 +55,11 @@ def _step(what: str) -> Iterator[None]:
 
 
 def load_run(
-    con: duckdb.DuckDBPyConnection, staged: StagedEvents, options: GimOptions, late_window_s: int = 86400
+    con: duckdb.DuckDBPyConnection,
+    staged: StagedEvents,
+    options: GimOptions,
+    late_window_s: int = 86400,
+    config: StagedConfig | None = None,
 ) -> RunCounts:
     """Load one run's staged events and quarantine into the mart `con` is open on; one transaction.
 
@@ -63,6 +69,7 @@ def load_run(
     ensure_schema(con)
     with transaction(con):
         counts.audit_key = allocate_one(con, "AUDIT", staged.run_id)
+        cfg_counts = config_load.append(con, config, staged.run_id)  # first: this run's facts see it
         with _step("append new events to STG_EVENTS"):
             batch_rows, inserted = event_store.append_events(con, staged.batch_query(), staged.run_id)
         event_store.touch_run(con, staged.run_id)
@@ -76,6 +83,8 @@ def load_run(
         counts.events_loaded = inserted - moved
         ensure_calendar(con, [], options, ACTIVE_END_TS)  # days ahead and date-time-tz, also on a quiet run
         audit.write_audit(con, counts, options)
+        with _step("configuration dimensions and IRF keys"):
+            config_load.finish(con, staged.run_id, counts.audit_key, cfg_counts)
     return counts
 
 
@@ -92,6 +101,7 @@ def rederive_window(
         _Rederivation(con, counts, options, late=None).run()
         ensure_calendar(con, [], options, ACTIVE_END_TS)
         audit.write_audit(con, counts, options)
+        config_load.finish(con, run_id, counts.audit_key, config_load.ConfigCounts())
     return counts
 
 
@@ -177,15 +187,20 @@ class _Rederivation:
 
 
 def load_files(
-    paths: Sequence[str | Path], db: str | Path, options: GimOptions, run_id: str | None = None
+    paths: Sequence[str | Path],
+    db: str | Path,
+    options: GimOptions,
+    run_id: str | None = None,
+    cfg: Sequence[str | Path] = (),
 ) -> RunCounts:
-    """Stage event files and load them into the mart file `db`, without Dagster, checks or serving copy (the
-    golden fixtures' writer; Dagster's assets call the same two steps)."""
+    """Stage event files (and configuration files `cfg`) and load them into the mart file `db`, without Dagster,
+    checks or serving copy (the golden fixtures' writer; Dagster's assets call the same steps)."""
     run_id = run_id or uuid.uuid4().hex
     with tempfile.TemporaryDirectory(prefix="gim-stage-") as tmp:
         staged = stage_events(paths, run_id, Path(tmp))
+        config = stage_config(cfg, run_id, Path(tmp)) if cfg else None
         con = connect(db)
         try:
-            return load_run(con, staged, options)
+            return load_run(con, staged, options, config=config)
         finally:
             con.close()

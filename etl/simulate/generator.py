@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from etl.simulate import config_log
+from etl.simulate.config_log import ConfigLog
 from etl.simulate.flows import DOCUMENTED, Cast
 from etl.simulate.scenario import Scenario, iso, parse_iso
 
@@ -70,6 +72,7 @@ class GeneratorConfig:
     fmt: str = "ndjson"  # ndjson | ndjson.gz | parquet
     duplicate_rate: float = 0.002
     mix: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_MIX))
+    routing_targets: bool = False  # `target` on routing invitations, from the configuration log (config_log.py)
 
     def __post_init__(self) -> None:
         if self.days < 1 or self.interactions_per_day < 1 or self.files < 1:
@@ -142,7 +145,7 @@ def _agent_fields(num: int) -> dict[str, str]:
     return got
 
 
-def _replay(d: _Draw, day: int) -> list[dict[str, Any]]:
+def _replay(d: _Draw, day: int, targets: ConfigLog | None = None) -> list[dict[str, Any]]:
     """One interaction's events (a documented flow with the drawn cast)."""
     cast = Cast(
         p=f"d{day}n{d.n}-",
@@ -165,6 +168,8 @@ def _replay(d: _Draw, day: int) -> list[dict[str, Any]]:
         vq = ev.get("vq")
         if vq is not None:
             ev["vq"] = vq_names.get(vq, vq)
+        if targets is not None and ev["event"] == "EventAgentInvited" and ev.get("reason") == "route":
+            ev["target"] = targets.target_for(ev)
     return _with_user_data(sc.events, random.Random(f"gim-etl-generator:{day}:{d.n}:{d.start_ms}:user-data"))
 
 
@@ -221,17 +226,23 @@ def _with_user_data(events: list[dict[str, Any]], rng: random.Random) -> list[di
     return out
 
 
+def configuration(cfg: GeneratorConfig) -> ConfigLog:
+    """The configuration log of the simulated contact centre (agents, groups, skills, mid-day changes)."""
+    return config_log.build(cfg.agents, cfg.queues, cfg.vqs, cfg.days, cfg.start_date, cfg.seed, _agent_fields)
+
+
 def simulate(cfg: GeneratorConfig) -> Iterator[tuple[str, str, dict[str, Any]]]:
     """Yield (ts, event_id, event) for every simulated event, in (ts, event_id) order, streamed."""
     day0 = parse_iso(f"{cfg.start_date}T00:00:00.000Z")
     # heap of events not yet released, keyed by the contract timestamp text (fixed width: sorts as time)
     pending: list[tuple[str, str, dict[str, Any]]] = []
+    targets = configuration(cfg) if cfg.routing_targets else None
     for day in range(cfg.days):
         for d in _day_draws(cfg, day, day0):
             start = iso(d.start_ms)
             while pending and pending[0][0] < start:  # nothing still to come can be earlier
                 yield heapq.heappop(pending)
-            for ev in _replay(d, day):
+            for ev in _replay(d, day, targets):
                 heapq.heappush(pending, (ev["ts"], ev["event_id"], ev))
     while pending:
         yield heapq.heappop(pending)

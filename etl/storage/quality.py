@@ -29,6 +29,17 @@ def counts_add_up(con: duckdb.DuckDBPyConnection, run_id: str | None = None) -> 
     return Finding(not bad and bool(rows), text or f"{len(rows)} run(s) balanced", len(bad))
 
 
+def config_counts_add_up(con: duckdb.DuckDBPyConnection) -> Finding:
+    """Every configuration line of every run is loaded, a counted duplicate, or quarantined (config.md)."""
+    rows = con.execute(
+        "SELECT RUN_ID, CFG_OBJECTS_READ, CFG_OBJECTS_LOADED, CFG_OBJECTS_DUPLICATE, CFG_OBJECTS_QUARANTINED"
+        " FROM CTL_AUDIT_LOG WHERE CFG_OBJECTS_READ IS NOT NULL"
+    ).fetchall()
+    bad = [r for r in rows if r[1] != r[2] + r[3] + r[4]]
+    text = "; ".join(f"{r[0]}: read {r[1]} != loaded {r[2]} + duplicate {r[3]} + quarantined {r[4]}" for r in bad)
+    return Finding(not bad, text or f"{len(rows)} run(s) balanced", len(bad))
+
+
 #: (description, query counting violations)
 _REFERENCES = [
     (
@@ -93,6 +104,17 @@ _REFERENCES += [
     for t in load_schema().tables
     for fk in t.foreign_keys
     if t.name.startswith("IRF_USER_DATA") or fk.columns[0] in ("ANCHOR_FLAGS_KEY", "MEDIA_RESOURCE_KEY")
+_REFERENCES += [  # the configuration keys (contract config.md); -1 is a row of each dimension
+    (
+        f"INTERACTION_RESOURCE_FACT.{col} resolves in {dim}",
+        f"SELECT count(*) FROM INTERACTION_RESOURCE_FACT f WHERE f.{col} IS NOT NULL AND NOT EXISTS"
+        f" (SELECT 1 FROM {dim} d WHERE d.{key} = f.{col})",
+    )
+    for col, dim, key in [
+        ("RESOURCE_GROUP_COMBINATION_KEY", "RESOURCE_GROUP_COMBINATION", "GROUP_COMBINATION_KEY"),
+        ("ROUTING_TARGET_KEY", "ROUTING_TARGET", "ROUTING_TARGET_KEY"),
+        ("REQUESTED_SKILL_KEY", "REQUESTED_SKILL", "REQUESTED_SKILL_KEY"),
+    ]
 ]
 
 

@@ -15,6 +15,7 @@ SELECT
     f.RESOURCE_KEY,
     r.RESOURCE_NAME AS AGENT_NAME,
     r.EMPLOYEE_ID,
+    f.RESOURCE_GROUP_COMBINATION_KEY,                -- the agent's groups when the IRF started (-1: none known)
     f.MEDIA_TYPE_KEY,
     m.MEDIA_NAME,
     t.INTERACTION_TYPE,
