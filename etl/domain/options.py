@@ -14,6 +14,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 SECTION = "gim-etl-populate"
+AGENT_SECTION = "gim-etl"
 
 
 class GimOptions(BaseModel):
@@ -39,7 +40,34 @@ class GimOptions(BaseModel):
         description="Write an MSF for workbin stays that count as mediation.",
     )
 
-    def as_gim_dict(self) -> dict[str, bool]:
+    # Agent states (etl.domain.agent_states), GIM's [gim-etl] options of "Populating agent activity":
+    # https://docs.genesys.com/Documentation/GIM/latest/User/GIMPopAgent
+    sm_resource_state_priority: str = Field(
+        "ACW, NOT_READY, BUSY, READY",
+        alias="sm-resource-state-priority",
+        description="Concurrent agent states of one media, highest priority first (GIM's names ACW, NOT_READY, "
+        "BUSY, READY); the summarized state is the one listed first. LoggedOnOnly ranks below all.",
+    )
+    factor_dnd_into_sm_resource_states: bool = Field(
+        True,
+        alias="factor-dnd-into-sm-resource-states",
+        description="Do-not-disturb is a NotReady state of every media while on (GIM's default for multimedia); "
+        "DND set before any media was added is not reported.",
+    )
+    max_state_duration: int = Field(
+        14400,
+        ge=1,
+        alias="max-state-duration",
+        description="Seconds after which a summarized state that has not changed is ended (SM_RES_STATE_FACT).",
+    )
+    max_session_duration_in_hours: int = Field(
+        24,
+        ge=1,
+        alias="max-session-duration-in-hours",
+        description="Hours after which a login session that has not ended is ended (SM_RES_SESSION_FACT).",
+    )
+
+    def as_gim_dict(self) -> dict[str, bool | int | str]:
         return self.model_dump(by_alias=True)
 
     @classmethod
@@ -48,13 +76,21 @@ class GimOptions(BaseModel):
         values: dict[str, object] = {}
         if config_file is not None:
             with Path(config_file).open("rb") as fh:
-                values.update(tomllib.load(fh).get(SECTION, {}))
+                data = tomllib.load(fh)
+            values.update(data.get(AGENT_SECTION, {}))  # GIM keeps the agent-state options in [gim-etl]
+            values.update(data.get(SECTION, {}))
         for item in overrides:
             name, sep, raw = item.partition("=")
             if not sep:
                 raise ValueError(f"--option expects NAME=VALUE, got {item!r}")
-            values[name.strip()] = _parse_bool(name, raw.strip())
+            values[name.strip()] = _parse_value(name.strip(), raw.strip())
         return cls.model_validate(values)
+
+
+def _parse_value(name: str, raw: str) -> bool | str:
+    """An --option value: true/false for the boolean options, the text (validated by the model) for the others."""
+    field = next((f for n, f in GimOptions.model_fields.items() if name in (n, f.alias)), None)
+    return raw if field is not None and field.annotation is not bool else _parse_bool(name, raw)
 
 
 def _parse_bool(name: str, raw: str) -> bool:
