@@ -24,7 +24,7 @@ from etl.storage.writes import registered
 from etl.transform.agent_states import AGENT_COLUMNS, derive_agent_states
 
 _EVENTS = ", ".join(f"'{e}'" for e in sorted(AGENT_STATE_EVENTS))
-_COLUMNS = ", ".join(f"{c.upper()} AS {c}" for c in (*AGENT_COLUMNS, "source_file", "source_line"))
+_COLUMNS = ", ".join(f"s.{c.upper()} AS {c}" for c in (*AGENT_COLUMNS, "source_file", "source_line"))
 
 
 @dataclass(frozen=True)

@@ -70,8 +70,9 @@ def state_rank(options: GimOptions) -> dict[str, int]:
     unknown = [n for n in names if n not in PRIORITY_NAMES]
     if unknown:
         raise ValueError(f"sm-resource-state-priority: unknown state(s) {unknown}; use {sorted(PRIORITY_NAMES)}")
-    order = [PRIORITY_NAMES[n] for n in names] + [s for s in PRIORITY_NAMES.values() if s not in names]
-    return {s: i for i, s in enumerate([*order, LOGGED_ON_ONLY])}
+    listed = list(dict.fromkeys(PRIORITY_NAMES[n] for n in names))
+    order = [*listed, *(s for s in PRIORITY_NAMES.values() if s not in listed), LOGGED_ON_ONLY]
+    return {s: i for i, s in enumerate(order)}
 
 
 @dataclass
