@@ -218,3 +218,52 @@ def test_options_in_the_toml_file(tmp_path: Path) -> None:
     options = GimOptions.load(cfg, ["max-session-duration-in-hours=10"])
     assert (options.max_state_duration, options.max_session_duration_in_hours) == (900, 10)
     assert json.loads(json.dumps(options.as_gim_dict()))["sm-resource-state-priority"].startswith("NOT_READY")
+
+
+# ------------------------------------------------------------------------------------------------------------
+# RAA-style interval views: clipped at interval edges, adding up to the session time
+
+
+def test_interval_views_add_up_to_session_time(tmp_path: Path) -> None:
+    db = tmp_path / "m.duckdb"
+    load(db, FILES, "run-1", LATE_WINDOW_S)
+    con = duckdb.connect(str(db), read_only=True)
+    sessions = dict(
+        con.sql(
+            "SELECT r.RESOURCE_NAME || '/' || lower(m.MEDIA_NAME), sum(f.TOTAL_DURATION) FROM SM_RES_SESSION_FACT f"
+            f" {_JOINS} WHERE f.ACTIVE_FLAG = 0 GROUP BY 1"
+        ).fetchall()
+    )
+    assert sessions == {"a1/chat": 14395, "a1/email": 16195}
+    states = "READY_TIME + NOT_READY_TIME + WRAP_TIME + BUSY_TIME + LOGGED_ON_ONLY_TIME"
+    for grain in ("SUBHR", "HOUR", "DAY"):
+        login = dict(
+            con.sql(
+                f"SELECT AGENT_NAME || '/' || lower(MEDIA_NAME), sum(LOGIN_TIME) FROM AG2_AGENT_STATE_{grain}"
+                " WHERE LOGIN_TIME > 0 GROUP BY 1"
+            ).fetchall()
+        )
+        assert login == sessions, grain
+        # every interval of a1 (whose sessions are complete): the states fill the login time exactly
+        bad = con.sql(
+            f"SELECT * FROM AG2_AGENT_STATE_{grain} WHERE AGENT_NAME = 'a1' AND LOGIN_TIME <> {states}"
+        ).fetchall()
+        assert bad == [], grain
+        wrap = con.sql(f"SELECT sum(WRAP_TIME) FROM AG2_AGENT_STATE_{grain}").fetchall()[0][0]
+        assert wrap == 120, grain
+    quarter = con.sql(
+        "SELECT READY_TIME, WRAP_TIME, LOGIN_TIME FROM AG2_AGENT_STATE_SUBHR WHERE AGENT_NAME = 'a1'"
+        " AND MEDIA_NAME = 'Email' AND LABEL = '2026-03-02 08:30'"
+    ).fetchall()
+    assert quarter == [(780, 120, 900)]  # ACW 08:30-08:32, then Ready: cut at the 08:45 edge
+    by_reason = con.sql(
+        "SELECT REASON, WORKMODE, STATE_TIME FROM AG2_AGENT_STATE_RSN_SUBHR WHERE AGENT_NAME = 'a1'"
+        " AND MEDIA_NAME = 'Chat' AND LABEL = '2026-03-02 09:15' ORDER BY REASON"
+    ).fetchall()
+    assert by_reason == [("Break", "AuxWork", 300), ("Coaching", "AuxWork", 300)]
+    day = con.sql(
+        "SELECT REASON, STATE_TIME FROM AG2_AGENT_STATE_RSN_DAY WHERE AGENT_NAME = 'a1' AND MEDIA_NAME = 'Chat'"
+        " ORDER BY REASON"
+    ).fetchall()
+    assert day == [("Break", 300), ("Coaching", 900), ("DoNotDisturb", 600), ("Lunch", 1200)]
+    con.close()
