@@ -51,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--seed", type=int, default=7)
     gen.add_argument("--duplicate-rate", type=float, default=0.002, help="share of events delivered twice")
     gen.add_argument(
+        "--agent-states", action="store_true", help="also simulate the agents' days (login, states, reasons, ACW, DND)"
+    )
+    gen.add_argument(
         "--mix",
         action="append",
         default=[],
@@ -76,6 +79,11 @@ def _summary(db: str, run_id: str) -> None:
             " FROM CTL_AUDIT_LOG WHERE RUN_ID = ?",
             [run_id],
         ).fetchall()[0]
+        sm = con.execute(
+            "SELECT SM_RES_SESSION_FACT_ROWS, SM_RES_STATE_FACT_ROWS, SM_RES_STATE_REASON_FACT_ROWS"
+            " FROM CTL_AUDIT_LOG WHERE RUN_ID = ?",
+            [run_id],
+        ).fetchall()[0]
         reasons = con.execute(
             "SELECT SOURCE_FILE, SOURCE_LINE, FIELD, REASON FROM STG_EVENT_QUARANTINE WHERE RUN_ID = ?"
             " ORDER BY SOURCE_FILE, SOURCE_LINE LIMIT 10",
@@ -98,6 +106,8 @@ def _summary(db: str, run_id: str) -> None:
     ]
     for label, value in zip(labels, row[:8], strict=True):
         table.add_row(label, str(value))
+    for label, value in zip(("SM_RES_SESSION_FACT", "SM_RES_STATE_FACT", "SM_RES_STATE_REASON_FACT"), sm, strict=True):
+        table.add_row(f"{label} rows written", str(value))
     table.add_row("options", row[8])
     console.print(table)
     for f, line, field, reason in reasons:
@@ -127,6 +137,7 @@ def _generate(args: argparse.Namespace) -> int:
             fmt=args.fmt,
             duplicate_rate=args.duplicate_rate,
             mix=mix,
+            agent_states=args.agent_states,
         )
     except ValueError as exc:
         console.print(f"[red]error:[/] {exc}")
