@@ -267,3 +267,24 @@ def test_interval_views_add_up_to_session_time(tmp_path: Path) -> None:
     ).fetchall()
     assert day == [("Break", 300), ("Coaching", 900), ("DoNotDisturb", 600), ("Lunch", 1200)]
     con.close()
+
+
+def test_after_call_work_lands_on_the_irf_it_follows(tmp_path: Path) -> None:
+    """a1's ACW (08:30-08:32, file 1) follows its e-mail IN-1 (handled 08:21:10-08:30, file 2, delivered later)."""
+    db = tmp_path / "m.duckdb"
+    load(db, FILES[:1], "run-1", LATE_WINDOW_S)
+    load(db, FILES[1:], "run-2", LATE_WINDOW_S)
+    query = (
+        "SELECT r.RESOURCE_NAME, f.AFTER_CALL_WORK_COUNT, f.AFTER_CALL_WORK_DURATION FROM INTERACTION_RESOURCE_FACT f"
+        " JOIN RESOURCE_ r ON r.RESOURCE_KEY = f.RESOURCE_KEY WHERE r.RESOURCE_TYPE = 'Agent'"
+    )
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.sql(query).fetchall() == [("a1", 1, 120)]
+    wrap = con.sql("SELECT sum(WRAP_TIME), sum(HANDLE_TIME) FROM AG2_AGENT_IRF").fetchall()
+    assert wrap == [(120, 530 + 120)]  # talk 08:21:10-08:30:00 plus the wrap
+    con.close()
+    one = tmp_path / "one.duckdb"
+    load(one, FILES, "run-1", LATE_WINDOW_S)
+    con = duckdb.connect(str(one), read_only=True)
+    assert con.sql(query).fetchall() == [("a1", 1, 120)]
+    con.close()

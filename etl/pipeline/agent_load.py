@@ -6,7 +6,7 @@ Late and out-of-order delivery: an agent's facts are always re-derived from its 
 left open by one run is completed (same id, `CTL_KEY_MAP`) by the run that brings its end, and an event delivered
 before its login waits (stored, no facts) for up to the late window. Agents whose every event still waits (they
 never logged in) are re-examined by every run, so their events reach the quarantine even if nothing else of
-theirs arrives.
+theirs arrives. Then after-call work is set on the IRFs (etl.storage.irf_acw: the rule and its GIM page).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from etl.domain.options import GimOptions
 from etl.ingest.columns import AGENT_STATE_EVENTS
 from etl.storage import event_store
 from etl.storage.agent_writer import SM_TABLES, write_agent_facts
+from etl.storage.irf_acw import apply_irf_acw
 from etl.storage.writes import registered
 from etl.transform.agent_states import AGENT_COLUMNS, derive_agent_states
 
@@ -58,6 +59,7 @@ class AgentLoad:
         sql, params = self._touched()
         agents = con.sql(sql, params=params).pl()
         if agents.height == 0:
+            apply_irf_acw(con, audit_key, agents)  # the IRFs this load rewrote keep their agents' ACW
             return dict.fromkeys(SM_TABLES, 0), 0
         with registered(con, _agents=agents):
             events = con.sql(
@@ -66,7 +68,9 @@ class AgentLoad:
             ).pl()
         facts = derive_agent_states(events, options, event_store.newest_event_ms(con))
         moved = self._quarantine(con, facts.rejected, events)
-        return write_agent_facts(con, facts, audit_key), moved
+        rows = write_agent_facts(con, facts, audit_key)
+        apply_irf_acw(con, audit_key, agents)
+        return rows, moved
 
     def _quarantine(self, con: duckdb.DuckDBPyConnection, rejected: pl.DataFrame, events: pl.DataFrame) -> int:
         if self.orphan_before_ms is None or rejected.height == 0:
