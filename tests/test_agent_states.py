@@ -288,3 +288,59 @@ def test_after_call_work_lands_on_the_irf_it_follows(tmp_path: Path) -> None:
     con = duckdb.connect(str(one), read_only=True)
     assert con.sql(query).fetchall() == [("a1", 1, 120)]
     con.close()
+
+
+def test_report_has_an_agent_state_section(tmp_path: Path) -> None:
+    from etl.bi.agent_state_report import COLORS
+    from etl.bi.report import render_report
+
+    db = tmp_path / "m.duckdb"
+    load(db, FILES, "run-1", LATE_WINDOW_S)
+    con = duckdb.connect(str(db), read_only=True)
+    page = render_report(con)
+    con.close()
+    assert "<h2>Agent states</h2>" in page
+    chart = page.split('id="chart-agent-states"')[1].split("</figure>")[0]
+    assert "<svg" in chart and "a1 ready: 7.4 h" in chart  # email 15 420 s + chat 11 340 s of Ready
+    for color in COLORS["agent-states"][:3]:  # ready, not ready, wrap are drawn
+        assert f'fill="{color}"' in chart
+    reasons = page.split('id="chart-not-ready-reasons"')[1].split("</figure>")[0]
+    assert "Lunch" in reasons and "DoNotDisturb" in reasons
+    # login time by agent and media: a1 e-mail 16 195 s = 4.5 h, ready 15 420 s = 95 %
+    assert "<td>a1</td><td>Email</td><td class=n>4.5 h</td><td class=n>95 %</td>" in page
+
+
+def test_generated_agents_days_fit_their_interactions(tmp_path: Path) -> None:
+    from etl.simulate.generator import GeneratorConfig, write_files
+
+    cfg = GeneratorConfig(interactions_per_day=120, agents=18, files=2, seed=11, agent_states=True)
+    paths = write_files(cfg, tmp_path / "a")
+    again = write_files(cfg, tmp_path / "b")
+    assert [p.name for p in paths][-1] == "agent-states-000.jsonl"
+    assert all(p.read_bytes() == q.read_bytes() for p, q in zip(paths, again, strict=True))  # deterministic
+    db = tmp_path / "m.duckdb"
+    counts = load(db, paths, "run-1")
+    assert counts.events_quarantined == 0  # every agent-state event fits a login session
+    con = duckdb.connect(str(db), read_only=True)
+    outside = con.sql(
+        "SELECT count(*) FROM INTERACTION_RESOURCE_FACT i JOIN RESOURCE_ r ON r.RESOURCE_KEY = i.RESOURCE_KEY"
+        " WHERE r.RESOURCE_TYPE = 'Agent' AND NOT EXISTS (SELECT 1 FROM SM_RES_SESSION_FACT s"
+        " WHERE s.RESOURCE_KEY = i.RESOURCE_KEY AND s.MEDIA_TYPE_KEY = i.MEDIA_TYPE_KEY AND s.START_TS <= i.START_TS"
+        " AND (s.ACTIVE_FLAG = 1 OR s.END_TS >= CASE WHEN i.ACTIVE_FLAG = 1 THEN i.START_TS ELSE i.END_TS END))"
+    ).fetchall()[0][0]
+    assert outside == 0  # agents are logged in whenever they handle an interaction (open ones: when it began)
+    media = con.sql("SELECT count(DISTINCT MEDIA_TYPE_KEY), sum(ACTIVE_FLAG) FROM SM_RES_SESSION_FACT").fetchall()
+    assert media == [(2, 1)]  # e-mail and chat sessions; agent016 stays logged in
+    states = dict(
+        con.sql(
+            "SELECT s.STATE_NAME, count(*) FROM SM_RES_STATE_FACT f JOIN RESOURCE_STATE s USING (RESOURCE_STATE_KEY)"
+            " GROUP BY 1"
+        ).fetchall()
+    )
+    assert {"Ready", "NotReady", "AfterCallWork", "LoggedOnOnly"} <= set(states)
+    acw = con.sql(
+        "SELECT (SELECT sum(AFTER_CALL_WORK_DURATION) FROM INTERACTION_RESOURCE_FACT),"
+        " (SELECT sum(TOTAL_DURATION) FROM SM_RES_STATE_FACT WHERE RESOURCE_STATE_KEY = 4)"
+    ).fetchall()[0]
+    assert acw[0] == acw[1] > 0  # every wrap-up follows an interaction the agent handled
+    con.close()
