@@ -198,7 +198,7 @@ def test_state_priority_and_max_durations_are_options() -> None:
     assert [(s.span.start_s, s.span.end_s) for s in rows.sessions] == [(8 * 3600, 10 * 3600)]
     assert all(s.span.end_s <= 10 * 3600 for s in rows.states)
     with pytest.raises(ValueError, match="unknown state"):
-        _states(GimOptions.load(overrides=["sm-resource-state-priority=ACW,SLEEPING"]))
+        GimOptions.load(overrides=["sm-resource-state-priority=ACW,SLEEPING"])
 
 
 def test_dnd_before_any_media_is_not_reported() -> None:
@@ -344,3 +344,36 @@ def test_generated_agents_days_fit_their_interactions(tmp_path: Path) -> None:
     ).fetchall()[0]
     assert acw[0] == acw[1] > 0  # every wrap-up follows an interaction the agent handled
     con.close()
+
+
+def test_options_reach_the_cli_and_dagster(tmp_path: Path) -> None:
+    from etl.cli import main
+    from etl.orchestration.config import GimOptionsConfig
+
+    fields = GimOptionsConfig.model_fields
+    assert fields["max_state_duration"].default == 14400 and fields["factor_dnd_into_sm_resource_states"].default
+    config = GimOptionsConfig(max_state_duration=600, sm_resource_state_priority="READY, ACW")
+    assert config.to_options() == GimOptions.load(
+        overrides=["max-state-duration=600", "sm-resource-state-priority=READY, ACW"]
+    )
+    db = str(tmp_path / "m.duckdb")
+    bad = ["run", "--events", str(FILES[0]), "--db", db, "--option"]
+    assert main([*bad, "sm-resource-state-priority=ACW,NAPPING"]) == 2
+    assert main([*bad, "max-state-duration=soon"]) == 2
+
+
+def test_rederiving_a_day_with_other_options_changes_the_states(tmp_path: Path) -> None:
+    from etl.pipeline.load import rederive_window
+    from etl.simulate.scenario import parse_iso
+
+    db = tmp_path / "m.duckdb"
+    load(db, FILES, "run-1", LATE_WINDOW_S)
+    day = parse_iso("2026-03-02T00:00:00.000Z")
+    con = connect(db)
+    rederive_window(con, "rederive-1", day, day + 86_400_000, GimOptions(factor_dnd_into_sm_resource_states=False))
+    con.close()
+    got = facts(db)
+    assert not [r for r in got["reasons"] if r["reason_type"] == "DoNotDisturb"]
+    email = [r for r in got["states"] if r["agent"] == "a1" and r["media"] == "email"]
+    assert [r["state"] for r in email] == ["LoggedOnOnly", "Ready", "AfterCallWork", "Ready"]
+    assert (email[-1]["start"], email[-1]["end"]) == ("08:32:00", "12:30:00")  # DND no longer splits Ready

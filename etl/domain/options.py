@@ -11,10 +11,12 @@ import tomllib
 from collections.abc import Iterable
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 SECTION = "gim-etl-populate"
 AGENT_SECTION = "gim-etl"
+#: The state names `sm-resource-state-priority` lists (GIMPopAgent).
+_STATE_NAMES = ("ACW", "NOT_READY", "BUSY", "READY")
 
 
 class GimOptions(BaseModel):
@@ -66,6 +68,14 @@ class GimOptions(BaseModel):
         alias="max-session-duration-in-hours",
         description="Hours after which a login session that has not ended is ended (SM_RES_SESSION_FACT).",
     )
+
+    @field_validator("sm_resource_state_priority")
+    @classmethod
+    def _known_states(cls, value: str) -> str:
+        unknown = [n for n in (p.strip().upper() for p in value.split(",")) if n and n not in _STATE_NAMES]
+        if unknown:
+            raise ValueError(f"unknown state(s) {unknown}; use {', '.join(_STATE_NAMES)}")
+        return value
 
     def as_gim_dict(self) -> dict[str, bool | int | str]:
         return self.model_dump(by_alias=True)
