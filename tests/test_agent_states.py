@@ -20,7 +20,7 @@ from etl.domain.agent_states import derive_agent
 from etl.domain.options import GimOptions
 from etl.ingest.staging import stage_events
 from etl.pipeline.load import load_run
-from etl.storage.quality import counts_add_up
+from etl.storage.quality import counts_add_up, references_resolve
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "agent_states"
 FILES = [FIXTURES / "events-1.jsonl", FIXTURES / "events-2.jsonl"]
@@ -92,6 +92,7 @@ def test_golden_days_over_two_out_of_order_files(tmp_path: Path) -> None:
     ).fetchall()
     assert audit == [(2, 13, 5), (3, 17, 7)]
     assert counts_add_up(con).passed and second.events_quarantined == 1
+    assert references_resolve(con).passed, references_resolve(con).description
     # references resolve: reasons -> states -> sessions
     orphans = con.sql(
         "SELECT (SELECT count(*) FROM SM_RES_STATE_FACT s WHERE s.SM_RES_SESSION_FACT_KEY NOT IN"
