@@ -65,6 +65,9 @@ def _parser() -> argparse.ArgumentParser:
         help="also write a configuration log (config.md) of the agents to DIR; routing invitations get targets",
     )
     gen.add_argument(
+        "--agent-states", action="store_true", help="also simulate the agents' days (login, states, reasons, ACW, DND)"
+    )
+    gen.add_argument(
         "--mix",
         action="append",
         default=[],
@@ -88,6 +91,11 @@ def _summary(db: str, run_id: str) -> None:
             "SELECT FILES_READ, EVENTS_READ, EVENTS_LOADED, EVENTS_DUPLICATE, EVENTS_QUARANTINED,"
             " INTERACTION_FACT_ROWS, INTERACTION_RESOURCE_FACT_ROWS, MEDIATION_SEGMENT_FACT_ROWS, OPTIONS,"
             " USER_DATA_REJECTS, AUDIT_KEY FROM CTL_AUDIT_LOG WHERE RUN_ID = ?",
+            [run_id],
+        ).fetchall()[0]
+        sm = con.execute(
+            "SELECT SM_RES_SESSION_FACT_ROWS, SM_RES_STATE_FACT_ROWS, SM_RES_STATE_REASON_FACT_ROWS"
+            " FROM CTL_AUDIT_LOG WHERE RUN_ID = ?",
             [run_id],
         ).fetchall()[0]
         reasons = con.execute(
@@ -117,6 +125,8 @@ def _summary(db: str, run_id: str) -> None:
     ]
     for label, value in zip(labels, row[:8], strict=True):
         table.add_row(label, str(value))
+    for label, value in zip(("SM_RES_SESSION_FACT", "SM_RES_STATE_FACT", "SM_RES_STATE_REASON_FACT"), sm, strict=True):
+        table.add_row(f"{label} rows written", str(value))
     table.add_row("user-data values not stored (STG_USER_DATA_REJECT)", str(row[9] or 0))
     options = json.loads(row[8])
     mapping = options.pop("user-data", {})
@@ -173,6 +183,7 @@ def _generate(args: argparse.Namespace) -> int:
             duplicate_rate=args.duplicate_rate,
             mix=mix,
             routing_targets=args.cfg_out is not None,
+            agent_states=args.agent_states,
         )
     except ValueError as exc:
         console.print(f"[red]error:[/] {exc}")

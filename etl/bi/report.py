@@ -15,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 
+from etl.bi.agent_state_report import agent_state_section
 from etl.connections import connect
 from etl.storage.views import create_views, has_views
 
@@ -431,7 +432,7 @@ aggregates from the AG2_* views</div></header>
 <details><summary>{_e(len(runs) and "show runs")}</summary>{runs}</details></section></div>
 <h2>Agents</h2>{agents_table}
 <h2>Queues</h2>{queues_table}
-<h2>Technical results</h2>{results_table}
+<h2>Technical results</h2>{results_table}{agent_state_section(con)}
 </main></body></html>
 """
 

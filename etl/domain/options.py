@@ -11,18 +11,27 @@ import tomllib
 from collections.abc import Iterable
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from etl.domain.user_data import UserDataMapping
 
 SECTION = "gim-etl-populate"
 #: Sections other than SECTION and the options each holds (GIM's names). Date-time options:
-#: https://docs.genesys.com/Documentation/GIM/latest/User/GIMDateTime
+#: https://docs.genesys.com/Documentation/GIM/latest/User/GIMDateTime ; agent-state options ([gim-etl], GIMPopAgent):
+#: https://docs.genesys.com/Documentation/GIM/latest/User/GIMPopAgent
 SECTIONS: dict[str, tuple[str, ...]] = {
     "date-time": ("date-time-tz", "date-time-max-days-ahead", "date-time-min-days-ahead"),
-    "gim-etl": ("service-objective",),
+    "gim-etl": (
+        "service-objective",
+        "sm-resource-state-priority",
+        "factor-dnd-into-sm-resource-states",
+        "max-state-duration",
+        "max-session-duration-in-hours",
+    ),
 }
 USER_DATA_SECTION = "user-data"
+#: The state names `sm-resource-state-priority` lists (GIMPopAgent).
+_STATE_NAMES = ("ACW", "NOT_READY", "BUSY", "READY")
 
 
 class GimOptions(BaseModel):
@@ -79,6 +88,42 @@ class GimOptions(BaseModel):
         description="[user-data] Which attached-data key goes to which user-data column (etl.domain.user_data).",
     )
 
+
+    # Agent states (etl.domain.agent_states), GIM's [gim-etl] options of "Populating agent activity":
+    # https://docs.genesys.com/Documentation/GIM/latest/User/GIMPopAgent
+    sm_resource_state_priority: str = Field(
+        "ACW, NOT_READY, BUSY, READY",
+        alias="sm-resource-state-priority",
+        description="Concurrent agent states of one media, highest priority first (GIM's names ACW, NOT_READY, "
+        "BUSY, READY); the summarized state is the one listed first. LoggedOnOnly ranks below all.",
+    )
+    factor_dnd_into_sm_resource_states: bool = Field(
+        True,
+        alias="factor-dnd-into-sm-resource-states",
+        description="Do-not-disturb is a NotReady state of every media while on (GIM's default for multimedia); "
+        "DND set before any media was added is not reported.",
+    )
+    max_state_duration: int = Field(
+        14400,
+        ge=1,
+        alias="max-state-duration",
+        description="Seconds after which a summarized state that has not changed is ended (SM_RES_STATE_FACT).",
+    )
+    max_session_duration_in_hours: int = Field(
+        24,
+        ge=1,
+        alias="max-session-duration-in-hours",
+        description="Hours after which a login session that has not ended is ended (SM_RES_SESSION_FACT).",
+    )
+
+    @field_validator("sm_resource_state_priority")
+    @classmethod
+    def _known_states(cls, value: str) -> str:
+        unknown = [n for n in (p.strip().upper() for p in value.split(",")) if n and n not in _STATE_NAMES]
+        if unknown:
+            raise ValueError(f"unknown state(s) {unknown}; use {', '.join(_STATE_NAMES)}")
+        return value
+
     def as_gim_dict(self) -> dict[str, object]:
         return self.model_dump(by_alias=True)
 
@@ -104,7 +149,7 @@ class GimOptions(BaseModel):
 
 def _parse_value(name: str, raw: str) -> object:
     """An --option value in the type of its option (true/false, an integer or text)."""
-    field = next((f for f in GimOptions.model_fields.values() if f.alias == name), None)
+    field = next((f for n, f in GimOptions.model_fields.items() if name in (n, f.alias)), None)
     if field is None or field.annotation is bool:
         return _parse_bool(name, raw)
     if field.annotation is int:

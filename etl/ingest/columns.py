@@ -32,12 +32,18 @@ EVENT_NAMES: tuple[str, ...] = (
     "EventAgentLogout",
     "EventNotReadyForMedia",
     "EventReadyForMedia",
+    # version 1.1 agent-state events
+    "EventMediaAdded",
+    "EventMediaRemoved",
+    "EventDoNotDisturbOn",
+    "EventDoNotDisturbOff",
+    "EventAgentStateReasonChanged",
+    "EventMediaStateReasonChanged",
 )
 
-#: Agent-state events: stored, not (yet) turned into facts, and not tied to an interaction's history.
-AGENT_STATE_EVENTS: frozenset[str] = frozenset(
-    {"EventAgentLogin", "EventAgentLogout", "EventNotReadyForMedia", "EventReadyForMedia"}
-)
+#: Agent-state events: about an agent, not an interaction (no part of an interaction's history); they become the
+#: SM_RES_* facts (etl.transform.agent_states).
+AGENT_STATE_EVENTS: frozenset[str] = frozenset(EVENT_NAMES[EVENT_NAMES.index("EventAgentLogin") :])
 
 #: Column name -> Polars dtype of the normalized event frame, in order.
 EVENT_SCHEMA: dict[str, pl.DataType] = {
@@ -86,6 +92,9 @@ EVENT_SCHEMA: dict[str, pl.DataType] = {
     # misc
     "reason": pl.String(),
     "user_data": pl.String(),  # JSON object text, or null
+    # agent-state events (version 1.1): GIM work mode of EventNotReadyForMedia, place of EventMediaAdded/Removed
+    "workmode": pl.String(),
+    "place": pl.String(),
     # lineage
     "source_file": pl.String(),
     "source_line": pl.Int64(),

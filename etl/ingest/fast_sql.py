@@ -75,8 +75,9 @@ def _collect_fields() -> _Fields:
         for spec in specs:
             by_path.setdefault(spec.path, []).append((event, spec))
     kinds = {p: uses[0][1].kind for p, uses in by_path.items()}
-    if any(len({"str" if s.kind == "enum" else s.kind for _, s in uses}) > 1 for uses in by_path.values()):
-        raise RuntimeError("a field path has different kinds in different events")  # str vs enum is fine
+    textual = {"enum": "str", "reason": "str"}  # str, enum and reason (str or {key, value}) may share a path
+    if any(len({textual.get(s.kind, s.kind) for _, s in uses}) > 1 for uses in by_path.values()):
+        raise RuntimeError("a field path has different kinds in different events")
     for p, k in kinds.items():  # a non-object must be caught through a required child (module docstring)
         if k == "object" and not any(s.required for q, u in by_path.items() if q[:-1] == p for _, s in u):
             raise RuntimeError(f"object {'.'.join(p)} needs a required child for the SQL checks")
@@ -126,6 +127,20 @@ def _value_columns(f: _Fields) -> list[str]:
 # Checks: per-field well-formedness (computed once each), per-event branches
 
 
+#: An agent-state reason object (etl.ingest.agent_models.parse_reason): keys `key` (a non-empty string) and
+#: `value` (a string or null) only.
+_REASON_OBJECT = (
+    "json_type({r}, '$.key') = 'VARCHAR' AND json_extract_string({r}, '$.key') <> ''"
+    " AND (json_type({r}, '$.value') IS NULL OR json_type({r}, '$.value') = 'VARCHAR'"
+    " OR json_type({r}, '$.value') = 'NULL') AND list_has_all(['key', 'value'], json_keys({r}))"
+)
+#: Its canonical text, as parse_reason writes it.
+_REASON_TEXT = (
+    "CASE WHEN starts_with({r}, '{{') THEN json_object('key', json_extract_string({r}, '$.key'), 'value',"
+    " json_extract_string({r}, '$.value'))::VARCHAR ELSE {x} END"
+)
+
+
 def _well_formed(spec: FieldSpec) -> str | None:
     """The "if present then well-formed" test of a field; None for objects (checked through their children)."""
     rr, xx = _r(spec.path), _x(spec.path)
@@ -136,6 +151,7 @@ def _well_formed(spec: FieldSpec) -> str | None:
         "ts": f"starts_with({rr}, '\"') AND regexp_full_match({xx}, {sql_str(TS_REGEX)}) "
         f"AND substr({xx}, 1, 4) <> '0000' AND v_ts IS NOT NULL",
         "user_data": "v_user_data IS NOT NULL",
+        "reason": f"starts_with({rr}, '\"') OR (starts_with({rr}, '{{') AND {_REASON_OBJECT.format(r=rr)})",
         "object": None,
     }[spec.kind]
     return None if ok is None else f"({rr} IS NULL OR ({ok}))"  # NULL ends as false in _ok
@@ -179,6 +195,8 @@ def _output_columns(f: _Fields) -> dict[str, str]:
         if col not in EVENT_SCHEMA or kind == "object":
             continue
         expr = {"int": "v_seq", "user_data": "v_user_data"}.get(kind, _x(path))
+        if any(s.kind == "reason" for _, s in uses):
+            expr = _REASON_TEXT.format(r=_r(path), x=_x(path))
         if path == ("tenant",):
             expr = f"coalesce({expr}, 'Resources')"
         if len({e for e, _ in uses}) < len(f.events):

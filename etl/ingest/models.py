@@ -267,27 +267,9 @@ class EventPropertiesChanged(Envelope):
     user_data: UserData
 
 
-class _AgentState(Envelope):
-    actor: Party
-    media_type: str | None = None
-    reason: str | None = None
-
-
-class EventAgentLogin(_AgentState):
-    event: Literal["EventAgentLogin"]
-
-
-class EventAgentLogout(_AgentState):
-    event: Literal["EventAgentLogout"]
-
-
-class EventNotReadyForMedia(_AgentState):
-    event: Literal["EventNotReadyForMedia"]
-
-
-class EventReadyForMedia(_AgentState):
-    event: Literal["EventReadyForMedia"]
-
+# Agent-state events (v1 and the v1.1 additions) live in their own module; `etl/ingest/__init__.py` imports this
+# module first, so the import below sees the classes above.
+from etl.ingest.agent_models import AGENT_MODELS_V1, AGENT_MODELS_V11, parse_reason  # noqa: E402
 
 #: Event name -> model, in contract order.
 EVENT_MODELS: dict[str, type[Envelope]] = {
@@ -309,10 +291,8 @@ EVENT_MODELS: dict[str, type[Envelope]] = {
         EventResumed,
         EventProcessingStopped,
         EventPropertiesChanged,
-        EventAgentLogin,
-        EventAgentLogout,
-        EventNotReadyForMedia,
-        EventReadyForMedia,
+        *AGENT_MODELS_V1,
+        *AGENT_MODELS_V11,
     )
 }
 assert tuple(EVENT_MODELS) == EVENT_NAMES, "models and etl.ingest.columns.EVENT_NAMES disagree"
@@ -360,7 +340,7 @@ def _short(value: Any, limit: int = 80) -> str:
 # ----------------------------------------------------------------------------------------------------------
 # Check specification derived from the models (drives the SQL fast path, etl.ingest.fast_sql)
 
-Kind = Literal["str", "enum", "int", "ts", "user_data", "object"]
+Kind = Literal["str", "enum", "int", "ts", "user_data", "object", "reason"]  # reason: string or {key, value}
 
 
 @dataclass(frozen=True)
@@ -396,6 +376,8 @@ def field_specs(model: type[BaseModel], prefix: tuple[str, ...] = ()) -> list[Fi
             specs.append(FieldSpec(path, "ts", required))
         elif any(isinstance(m, BeforeValidator) and m.func is _parse_user_data for m in meta):
             specs.append(FieldSpec(path, "user_data", required))
+        elif any(isinstance(m, BeforeValidator) and m.func is parse_reason for m in meta):
+            specs.append(FieldSpec(path, "reason", required))
         elif base is str:
             non_empty = any(getattr(m, "min_length", 0) for m in meta)
             specs.append(FieldSpec(path, "str", required, non_empty=non_empty))

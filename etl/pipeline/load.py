@@ -28,6 +28,7 @@ from etl.domain.rules import RejectionKind
 from etl.ingest.config.staging import StagedConfig, stage_config
 from etl.ingest.staging import StagedEvents, stage_events
 from etl.pipeline import config_load
+from etl.pipeline.agent_load import AgentLoad
 from etl.settings import runtime
 from etl.storage import audit, event_store
 from etl.storage.audit import RunCounts
@@ -76,6 +77,7 @@ def load_run(
         horizon = event_store.newest_event_ms(con)
         late = _Quarantining(staged.run_id, horizon - late_window_s * 1000)
         moved = _Rederivation(con, counts, options, late).run()
+        moved += _agent_states(con, counts, options, AgentLoad(staged.run_id, orphan_before_ms=late.orphan_before_ms))
         ingest_rejects = pl.read_parquet(staged.quarantine_path)
         event_store.quarantine(con, ingest_rejects.select(_QUARANTINE_COLUMNS), staged.run_id)
         counts.events_duplicate = batch_rows - inserted + staged.duplicates
@@ -100,9 +102,18 @@ def rederive_window(
         event_store.touch_window(con, start_ms, end_ms)
         _Rederivation(con, counts, options, late=None).run()
         ensure_calendar(con, [], options, ACTIVE_END_TS)
+        _agent_states(con, counts, options, AgentLoad(start_ms=start_ms, end_ms=end_ms))
         audit.write_audit(con, counts, options)
         config_load.finish(con, run_id, counts.audit_key, config_load.ConfigCounts())
     return counts
+
+
+def _agent_states(con: duckdb.DuckDBPyConnection, counts: RunCounts, options: GimOptions, load: AgentLoad) -> int:
+    """The SM_RES_* facts of the agents the load touched (etl.pipeline.agent_load); returns events quarantined."""
+    with _step("agent states"):
+        rows, moved = load.run(con, options, counts.audit_key)
+    counts.rows.update(rows)
+    return moved
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from typing import Any, TextIO
 
 from etl.simulate import config_log
 from etl.simulate.config_log import ConfigLog
+from etl.simulate.agent_days import AgentDays
 from etl.simulate.flows import DOCUMENTED, Cast
 from etl.simulate.scenario import Scenario, iso, parse_iso
 
@@ -73,6 +74,7 @@ class GeneratorConfig:
     duplicate_rate: float = 0.002
     mix: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_MIX))
     routing_targets: bool = False  # `target` on routing invitations, from the configuration log (config_log.py)
+    agent_states: bool = False  # also write the agents' days (etl.simulate.agent_days) to agent-states-000.*
 
     def __post_init__(self) -> None:
         if self.days < 1 or self.interactions_per_day < 1 or self.files < 1:
@@ -293,7 +295,10 @@ def write_files(cfg: GeneratorConfig, out_dir: Path) -> list[Path]:
     paths: list[Path] = []
     writer: _Writer | None = None
     in_file = 0
+    days = AgentDays(cfg.seed, cfg.days - 1, parse_iso(f"{cfg.start_date}T00:00:00.000Z")) if cfg.agent_states else None
     for ev in arrival_order(cfg):
+        if days is not None:
+            days.observe(ev)
         if writer is None or (in_file >= per_file and len(paths) < cfg.files):
             if writer is not None:
                 writer.close()
@@ -304,6 +309,12 @@ def write_files(cfg: GeneratorConfig, out_dir: Path) -> list[Path]:
         in_file += 1
     if writer is not None:
         writer.close()
+    if days is not None:
+        agents = _Writer(out_dir, 0, cfg.fmt, stem="agent-states")
+        for ev in days.events():
+            agents.write(ev)
+        agents.close()
+        paths.append(agents.path)
     return paths
 
 
@@ -313,20 +324,20 @@ _encode = json.JSONEncoder(separators=(",", ":")).encode
 class _Writer:
     """One output file. Parquet goes through a temporary NDJSON file that Polars streams into Parquet."""
 
-    def __init__(self, out_dir: Path, i: int, fmt: str) -> None:
+    def __init__(self, out_dir: Path, i: int, fmt: str, stem: str = "events") -> None:
         self.fmt = fmt
         self.tmp: Path | None = None
         self.fh: TextIO
         if fmt == "parquet":
-            self.path = out_dir / f"events-{i:03d}.parquet"
-            self.tmp = out_dir / f".events-{i:03d}.parquet.jsonl"
+            self.path = out_dir / f"{stem}-{i:03d}.parquet"
+            self.tmp = out_dir / f".{stem}-{i:03d}.parquet.jsonl"
             self.fh = open(self.tmp, "w", encoding="utf-8")  # noqa: SIM115
         elif fmt == "ndjson.gz":
-            self.path = out_dir / f"events-{i:03d}.jsonl.gz"
+            self.path = out_dir / f"{stem}-{i:03d}.jsonl.gz"
             # mtime=0: the same seed gives the same bytes, also for gzip
             self.fh = io.TextIOWrapper(gzip.GzipFile(self.path, "wb", compresslevel=6, mtime=0), encoding="utf-8")
         else:
-            self.path = out_dir / f"events-{i:03d}.jsonl"
+            self.path = out_dir / f"{stem}-{i:03d}.jsonl"
             self.fh = open(self.path, "w", encoding="utf-8")  # noqa: SIM115
         self.buf: list[str] = []
 

@@ -31,8 +31,9 @@ def write_audit(con: duckdb.DuckDBPyConnection, counts: RunCounts, options: GimO
     con.execute(
         "INSERT OR REPLACE INTO CTL_AUDIT_LOG (RUN_ID, AUDIT_KEY, START_TIME, END_TIME, STATUS, FILES_READ,"
         " EVENTS_READ, EVENTS_LOADED, EVENTS_DUPLICATE, EVENTS_QUARANTINED, INTERACTION_FACT_ROWS,"
-        " INTERACTION_RESOURCE_FACT_ROWS, MEDIATION_SEGMENT_FACT_ROWS, OPTIONS, USER_DATA_REJECTS)"
-        " VALUES (?, ?, ?, ?, 'SUCCEEDED', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " INTERACTION_RESOURCE_FACT_ROWS, MEDIATION_SEGMENT_FACT_ROWS, OPTIONS, USER_DATA_REJECTS,"
+        " SM_RES_SESSION_FACT_ROWS, SM_RES_STATE_FACT_ROWS, SM_RES_STATE_REASON_FACT_ROWS)"
+        " VALUES (?, ?, ?, ?, 'SUCCEEDED', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             counts.run_id,
             counts.audit_key,
@@ -48,5 +49,8 @@ def write_audit(con: duckdb.DuckDBPyConnection, counts: RunCounts, options: GimO
             counts.rows.get("MEDIATION_SEGMENT_FACT", 0),
             json.dumps(options.as_gim_dict()),
             counts.rows.get("STG_USER_DATA_REJECT", 0),
+            counts.rows.get("SM_RES_SESSION_FACT", 0),
+            counts.rows.get("SM_RES_STATE_FACT", 0),
+            counts.rows.get("SM_RES_STATE_REASON_FACT", 0),
         ],
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import duckdb
 
 from etl.domain.descriptors import CATALOGUE, code
+from etl.storage.agent_writer import insert_resource_states
 from etl.storage.ddl import duckdb_create_statements, duckdb_missing_columns
 from etl.storage.dimensions import insert_date_times
 from etl.storage.fact_rows import ACTIVE_END_TS
@@ -53,6 +54,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     )
     insert_date_times(con, [ACTIVE_END_TS])
     _no_value_rows(con)
+    insert_resource_states(con)  # RESOURCE_STATE's fixed rows
     create_views(con)  # RAA-style aggregates (schema/views/*.sql), editable SQL
 
 

@@ -116,6 +116,35 @@ _REFERENCES += [  # the configuration keys (contract config.md); -1 is a row of 
         ("REQUESTED_SKILL_KEY", "REQUESTED_SKILL", "REQUESTED_SKILL_KEY"),
     ]
 ]
+# Agent states (SM_RES_*): every key resolves, states in their session, reasons in their state.
+_SM_KEYS = [
+    ("MEDIA_TYPE_KEY", "MEDIA_TYPE", "MEDIA_TYPE_KEY"),
+    ("TENANT_KEY", "TENANT", "TENANT_KEY"),
+    ("RESOURCE_KEY", "RESOURCE_", "RESOURCE_KEY"),
+    ("START_DATE_TIME_KEY", "DATE_TIME", "DATE_TIME_KEY"),
+    ("END_DATE_TIME_KEY", "DATE_TIME", "DATE_TIME_KEY"),
+]
+for _fact, _extra in (
+    ("SM_RES_SESSION_FACT", []),
+    ("SM_RES_STATE_FACT", [("SM_RES_SESSION_FACT_KEY", "SM_RES_SESSION_FACT", "SM_RES_SESSION_FACT_KEY")]),
+    ("SM_RES_STATE_REASON_FACT", [("SM_RES_STATE_FACT_KEY", "SM_RES_STATE_FACT", "SM_RES_STATE_FACT_KEY")]),
+):
+    for _col, _dim, _key in [*_SM_KEYS, *_extra] + (
+        [("RESOURCE_STATE_KEY", "RESOURCE_STATE", "RESOURCE_STATE_KEY")] if _fact != "SM_RES_SESSION_FACT" else []
+    ):
+        _REFERENCES.append(
+            (
+                f"{_fact}.{_col} resolves in {_dim}",
+                f"SELECT count(*) FROM {_fact} f WHERE NOT EXISTS (SELECT 1 FROM {_dim} d WHERE d.{_key} = f.{_col})",
+            )
+        )
+_REFERENCES.append(
+    (
+        "SM_RES_STATE_REASON_FACT.RESOURCE_STATE_REASON_KEY resolves in RESOURCE_STATE_REASON",
+        "SELECT count(*) FROM SM_RES_STATE_REASON_FACT f WHERE NOT EXISTS (SELECT 1 FROM RESOURCE_STATE_REASON d"
+        " WHERE d.RESOURCE_STATE_REASON_KEY = f.RESOURCE_STATE_REASON_KEY)",
+    )
+)
 
 
 def references_resolve(con: duckdb.DuckDBPyConnection) -> Finding:
