@@ -88,7 +88,6 @@ class GimOptions(BaseModel):
         description="[user-data] Which attached-data key goes to which user-data column (etl.domain.user_data).",
     )
 
-
     # Agent states (etl.domain.agent_states), GIM's [gim-etl] options of "Populating agent activity":
     # https://docs.genesys.com/Documentation/GIM/latest/User/GIMPopAgent
     sm_resource_state_priority: str = Field(

@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from etl.simulate import config_log
-from etl.simulate.config_log import ConfigLog
 from etl.simulate.agent_days import AgentDays
+from etl.simulate.config_log import ConfigLog
 from etl.simulate.flows import DOCUMENTED, Cast
 from etl.simulate.scenario import Scenario, iso, parse_iso
 

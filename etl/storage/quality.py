@@ -104,6 +104,7 @@ _REFERENCES += [
     for t in load_schema().tables
     for fk in t.foreign_keys
     if t.name.startswith("IRF_USER_DATA") or fk.columns[0] in ("ANCHOR_FLAGS_KEY", "MEDIA_RESOURCE_KEY")
+]
 _REFERENCES += [  # the configuration keys (contract config.md); -1 is a row of each dimension
     (
         f"INTERACTION_RESOURCE_FACT.{col} resolves in {dim}",
