@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -72,8 +73,8 @@ def _summary(db: str, run_id: str) -> None:
     try:
         row = con.execute(
             "SELECT FILES_READ, EVENTS_READ, EVENTS_LOADED, EVENTS_DUPLICATE, EVENTS_QUARANTINED,"
-            " INTERACTION_FACT_ROWS, INTERACTION_RESOURCE_FACT_ROWS, MEDIATION_SEGMENT_FACT_ROWS, OPTIONS"
-            " FROM CTL_AUDIT_LOG WHERE RUN_ID = ?",
+            " INTERACTION_FACT_ROWS, INTERACTION_RESOURCE_FACT_ROWS, MEDIATION_SEGMENT_FACT_ROWS, OPTIONS,"
+            " EVENTS_CONFLICT, FILES_SKIPPED, SKIPPED_FILES FROM CTL_AUDIT_LOG WHERE RUN_ID = ?",
             [run_id],
         ).fetchall()[0]
         reasons = con.execute(
@@ -98,8 +99,12 @@ def _summary(db: str, run_id: str) -> None:
     ]
     for label, value in zip(labels, row[:8], strict=True):
         table.add_row(label, str(value))
+    table.add_row("events conflicting (quarantined)", str(row[9] or 0))
+    table.add_row("files skipped", str(row[10] or 0))
     table.add_row("options", row[8])
     console.print(table)
+    for skipped in json.loads(row[11] or "[]")[:10]:
+        console.print(f"[yellow]skipped[/] {escape(skipped)}")
     for f, line, field, reason in reasons:
         where = f"{f}:{line} [{field or '-'}] {reason}"
         console.print(f"[yellow]quarantined[/] {escape(where)}")

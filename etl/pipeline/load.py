@@ -39,8 +39,6 @@ from etl.transform.facts import derive_facts
 
 log = logging.getLogger(__name__)
 
-_QUARANTINE_COLUMNS = ("SOURCE_FILE", "SOURCE_LINE", "FIELD", "RAW", "REASON", "EVENT_ID")
-
 
 @contextmanager
 def _step(what: str) -> Iterator[None]:
@@ -51,27 +49,40 @@ def _step(what: str) -> Iterator[None]:
 
 
 def load_run(
-    con: duckdb.DuckDBPyConnection, staged: StagedEvents, options: GimOptions, late_window_s: int = 86400
+    con: duckdb.DuckDBPyConnection,
+    staged: StagedEvents,
+    options: GimOptions,
+    late_window_s: int = 86400,
+    max_skew_s: int | None = None,
 ) -> RunCounts:
     """Load one run's staged events and quarantine into the mart `con` is open on; one transaction.
 
-    An event the rules reject for an interaction never submitted waits (stored, no facts) until it is
-    `late_window_s` older than the newest stored event; then it is quarantined like every other rejection."""
+    Windows are measured on the loader's clock, never on another interaction's events: an event dated more than
+    `max_skew_s` (default: the setting GIM_ETL_MAX_CLOCK_SKEW_HOURS) ahead of it is quarantined; an event the
+    rules reject for an interaction never submitted waits (stored, no facts) until `late_window_s` have passed
+    since its interaction's newest event arrived, then it is quarantined like every other rejection, by the
+    first run that sees the window passed."""
     counts = RunCounts(staged.run_id, staged.started, files_read=staged.files_read, events_read=staged.events_read)
+    counts.files_skipped = list(staged.files_skipped)
+    now_ms = int(datetime.now(UTC).timestamp() * 1000)
+    skew_s = runtime().max_clock_skew_hours * 3600 if max_skew_s is None else max_skew_s
     ensure_schema(con)
     with transaction(con):
         counts.audit_key = allocate_one(con, "AUDIT", staged.run_id)
         with _step("append new events to STG_EVENTS"):
-            batch_rows, inserted = event_store.append_events(con, staged.batch_query(), staged.run_id)
+            staged.register_batch(con)
+            appended = event_store.append_events(con, staged.run_id, now_ms + skew_s * 1000)
         event_store.touch_run(con, staged.run_id)
-        horizon = event_store.newest_event_ms(con)
-        late = _Quarantining(staged.run_id, horizon - late_window_s * 1000)
-        moved = _Rederivation(con, counts, options, late).run()
-        ingest_rejects = pl.read_parquet(staged.quarantine_path)
-        event_store.quarantine(con, ingest_rejects.select(_QUARANTINE_COLUMNS), staged.run_id)
-        counts.events_duplicate = batch_rows - inserted + staged.duplicates
-        counts.events_quarantined = ingest_rejects.height + moved
-        counts.events_loaded = inserted - moved
+        event_store.touch_waiting(con, now_ms - late_window_s * 1000)
+        started_ms = int(staged.started.timestamp() * 1000)
+        arrivals = event_store.arrivals_ms(con, staged.run_id, started_ms)
+        late = _Quarantining(staged.run_id, now_ms - late_window_s * 1000, arrivals)
+        _Rederivation(con, counts, options, late).run()
+        event_store.quarantine_file(con, staged.quarantine_path, staged.run_id)
+        counts.events_duplicate = appended.duplicates + staged.duplicates
+        counts.events_conflict = appended.conflicts + staged.conflicts
+        counts.events_quarantined = staged.quarantined + appended.future + late.moved_own
+        counts.events_loaded = appended.inserted - late.moved_own
         audit.write_audit(con, counts, options)
     return counts
 
@@ -91,21 +102,33 @@ def rederive_window(
     return counts
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Quarantining:
-    """Which rejected events a load moves from the store to the quarantine: only its own run's, and those
-    waiting for their interaction's submission only once they are older than `orphan_before_ms`."""
+    """Which rejected stored events a load moves to the quarantine: every rejection but those waiting for their
+    interaction's submission whose window has not passed yet (the interaction's newest event arrived at or after
+    `waiting_since_ms` on the loader's clock). `arrivals` maps each run to the time it stored its events.
+
+    Events stored by earlier runs can be moved too (their window passed, or a late event contradicts them); the
+    audit counts only this run's own (`moved_own`) against this run's input."""
 
     run_id: str
-    orphan_before_ms: int
+    waiting_since_ms: int
+    arrivals: dict[str, int]
+    moved_own: int = 0
 
     def select(self, rejected: pl.DataFrame, stored: pl.DataFrame) -> pl.DataFrame:
+        arrived = pl.col("run_id").replace_strict(self.arrivals, default=None, return_dtype=pl.Int64)
+        newest = stored.group_by("interaction_id").agg(arrived.max().alias("_arrived"))
         rejected = rejected.join(
-            stored.filter(pl.col("run_id") == self.run_id).select("event_id", "ts_ms", "source_file", "source_line"),
+            stored.select("event_id", "interaction_id", "ts_ms", "source_file", "source_line", "run_id"),
             on="event_id",
+        ).join(newest, on="interaction_id", how="left")
+        waits = (pl.col("kind") == RejectionKind.NEVER_SUBMITTED.value) & (
+            pl.col("_arrived").is_null() | (pl.col("_arrived") >= self.waiting_since_ms)
         )
-        waits = pl.col("kind") == RejectionKind.NEVER_SUBMITTED.value
-        return rejected.filter(~waits | (pl.col("ts_ms") < self.orphan_before_ms))
+        chosen = rejected.filter(~waits)
+        self.moved_own += chosen.filter(pl.col("run_id") == self.run_id).height
+        return chosen
 
 
 @dataclass
@@ -159,21 +182,16 @@ class _Rederivation:
     def _quarantine(self, rejected: pl.DataFrame) -> int:
         if not rejected.height:
             return 0
-        rows = rejected.select(
-            SOURCE_FILE="source_file",
-            SOURCE_LINE="source_line",
-            FIELD="field",
-            RAW=pl.lit(None, pl.String),
-            REASON="reason",
-            EVENT_ID="event_id",
-        )
-        event_store.quarantine(self.con, rows, self.late.run_id)  # type: ignore[union-attr]
-        event_store.remove_events(self.con, rejected["event_id"])
+        event_store.quarantine_stored(self.con, rejected, self.late.run_id)  # type: ignore[union-attr]
         return rejected.height
 
 
 def load_files(
-    paths: Sequence[str | Path], db: str | Path, options: GimOptions, run_id: str | None = None
+    paths: Sequence[str | Path],
+    db: str | Path,
+    options: GimOptions,
+    run_id: str | None = None,
+    late_window_s: int = 86400,
 ) -> RunCounts:
     """Stage event files and load them into the mart file `db`, without Dagster, checks or serving copy (the
     golden fixtures' writer; Dagster's assets call the same two steps)."""
@@ -182,6 +200,6 @@ def load_files(
         staged = stage_events(paths, run_id, Path(tmp))
         con = connect(db)
         try:
-            return load_run(con, staged, options)
+            return load_run(con, staged, options, late_window_s)
         finally:
             con.close()

@@ -22,6 +22,8 @@ class RunCounts:
     events_loaded: int = 0
     events_duplicate: int = 0
     events_quarantined: int = 0
+    events_conflict: int = 0
+    files_skipped: list[str] = field(default_factory=list)
     interactions_rederived: int = 0
     rows: dict[str, int] = field(default_factory=dict)
     audit_key: int = 0
@@ -31,8 +33,8 @@ def write_audit(con: duckdb.DuckDBPyConnection, counts: RunCounts, options: GimO
     con.execute(
         "INSERT OR REPLACE INTO CTL_AUDIT_LOG (RUN_ID, AUDIT_KEY, START_TIME, END_TIME, STATUS, FILES_READ,"
         " EVENTS_READ, EVENTS_LOADED, EVENTS_DUPLICATE, EVENTS_QUARANTINED, INTERACTION_FACT_ROWS,"
-        " INTERACTION_RESOURCE_FACT_ROWS, MEDIATION_SEGMENT_FACT_ROWS, OPTIONS)"
-        " VALUES (?, ?, ?, ?, 'SUCCEEDED', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " INTERACTION_RESOURCE_FACT_ROWS, MEDIATION_SEGMENT_FACT_ROWS, OPTIONS, EVENTS_CONFLICT, FILES_SKIPPED,"
+        " SKIPPED_FILES) VALUES (?, ?, ?, ?, 'SUCCEEDED', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             counts.run_id,
             counts.audit_key,
@@ -47,5 +49,8 @@ def write_audit(con: duckdb.DuckDBPyConnection, counts: RunCounts, options: GimO
             counts.rows.get("INTERACTION_RESOURCE_FACT", 0),
             counts.rows.get("MEDIATION_SEGMENT_FACT", 0),
             json.dumps(options.as_gim_dict()),
+            counts.events_conflict,
+            len(counts.files_skipped),
+            json.dumps(counts.files_skipped),
         ],
     )
