@@ -8,9 +8,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from reliability_helpers import AUDIT_COUNTS, events_of, load, physical_lines, rows, write_lines
+from reliability_helpers import AUDIT_COUNTS, events_of, handled_email, load, physical_lines, rows, write_lines
 
+from etl.domain.options import GimOptions
+from etl.domain.rules import RejectionKind
 from etl.simulate.generator import GeneratorConfig, write_files
+from etl.simulate.scenario import Scenario, agent
+from etl.transform.api import facts_from_events
 
 # -- 1. conflicting event ids ----------------------------------------------------------------------------
 
@@ -66,3 +70,51 @@ def test_generated_periods_never_share_ids(tmp_path: Path) -> None:
         loaded == read and dup == conflict == quarantined == 0 for read, loaded, dup, conflict, quarantined in counts
     )
     assert physical_lines(*day1, *day2, *day3) == rows(db, "SELECT count(*) FROM STG_EVENTS")[0][0]
+
+
+# -- 9. events that contradict their interaction's history -----------------------------------------------
+
+
+def _kinds(events: list[dict]) -> list[tuple[str, str]]:
+    facts = facts_from_events(events, GimOptions())
+    return sorted(zip(facts.rejected["event_id"], facts.rejected["kind"], strict=True))
+
+
+def test_party_added_after_stop_is_rejected_not_an_irf_active_forever() -> None:
+    sc = handled_email(Scenario(), "ixn1")
+    sc.wait(30).accept("ixn1", "agent2")
+    late = sc.events[-1]["event_id"]
+    assert _kinds(sc.events) == [(late, RejectionKind.AFTER_STOP)]
+    irfs = facts_from_events(sc.events, GimOptions()).irfs
+    assert irfs.height == 1 and irfs["active_flag"].to_list() == [0]
+
+
+def test_stop_dated_before_submission_is_rejected() -> None:
+    sc = Scenario(start="2026-03-02T10:00:00.000Z")
+    sc.inbound("ixn1")
+    early = Scenario(start="2026-03-02T09:00:00.000Z", prefix="x").stop("ixn1", None).events
+    events = sc.events + early
+    assert _kinds(events) == [(early[0]["event_id"], RejectionKind.BEFORE_SUBMISSION)]
+    assert not RejectionKind.BEFORE_SUBMISSION.waits_for_submission
+
+
+def test_removal_of_a_party_never_added_is_rejected() -> None:
+    sc = handled_email(Scenario(), "ixn1")
+    sc.events.insert(-1, {**sc.events[-2], "event_id": "ghost", "event": "EventPartyRemoved", "party": agent("nobody")})
+    assert _kinds(sc.events) == [("ghost", RejectionKind.PARTY_NEVER_ADDED)]
+
+
+def test_contradictions_are_quarantined_with_raw_text(tmp_path: Path) -> None:
+    sc = handled_email(Scenario(), "ixn1")
+    sc.wait(30).accept("ixn1", "agent2")
+    path = write_lines(tmp_path / "e.jsonl", sc.events)
+    db = tmp_path / "m.duckdb"
+    load(db, path)
+    q = rows(db, "SELECT SOURCE_FILE, SOURCE_LINE, FIELD, RAW, REASON FROM STG_EVENT_QUARANTINE")
+    assert len(q) == 1
+    file, line, field, raw, reason = q[0]
+    assert (file, line, field) == (str(path), len(sc.events), "event")
+    assert "after interaction 'ixn1' was stopped" in reason
+    assert json.loads(raw)["party_id"] == "agent2"
+    assert rows(db, AUDIT_COUNTS) == [(6, 5, 0, 0, 1)]
+    assert rows(db, "SELECT count(*) FROM INTERACTION_RESOURCE_FACT WHERE ACTIVE_FLAG = 1") == [(0,)]
