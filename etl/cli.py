@@ -62,6 +62,11 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--db", required=True, metavar="FILE", help="the DuckDB mart file (opened read-only)")
     rep.add_argument("--out", required=True, type=Path, metavar="FILE.html", help="the HTML file to write")
     rep.add_argument("--title", default="gim-etl mart report", help="report title")
+    pub = sub.add_parser("publish", help="write the read-only serving copy of a mart again (after a failed publish)")
+    pub.add_argument("--db", required=True, metavar="FILE", help="the DuckDB mart file")
+    pub.add_argument(
+        "--serving", metavar="FILE", help="the serving copy (default: GIM_ETL_SERVING_DB or beside the mart)"
+    )
     from etl.bi.sql import command as sql_command  # gim-etl sql (etl/bi/sql/command.py)
 
     sql_command.add_parser(sub)
@@ -162,22 +167,68 @@ def main(argv: Sequence[str] | None = None) -> int:
         from etl.bi.sql import command as sql_command
 
         return sql_command.run(args)
-    try:
+    if args.command == "publish":
+        return _publish(args)
+    return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from etl.pipeline.preflight import check_db, check_run_args
+    from etl.storage.writer import WriterBusy, writer_lock
+
+    try:  # every argument checked before anything is staged: one line, exit 2
+        check_run_args(args.events, args.db, args.config)
         options = GimOptions.load(args.config, args.option)
     except (ValueError, OSError) as exc:
-        console.print(f"[red]error:[/] {exc}")
-        return 2
-    missing = [p for p in args.events if not Path(p).exists()]
-    if missing:
-        console.print(f"[red]error:[/] no such event file or directory: {', '.join(missing)}")
+        console.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
         return 2
     from etl.orchestration.run import run_pipeline  # Dagster's import costs ~1 s: only for `run`
 
-    result = run_pipeline(args.events, args.db, options, log_level="WARNING" if args.quiet else "INFO")
+    try:
+        with writer_lock(args.db):
+            check_db(args.db)  # (no other process has it open for writing either)
+            result = run_pipeline(args.events, args.db, options, log_level="WARNING" if args.quiet else "INFO")
+    except (WriterBusy, ValueError) as exc:
+        console.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
+        return 2
     if not result.success:
+        failure = _publish_failure(result)
+        if failure:  # the load committed: say so, and how to finish
+            _summary(args.db, result.run_id)
+            console.print(f"[red]{escape(failure)}[/]")
+            return 1
         console.print("[red]run failed[/]; see the Dagster log above")
         return 1
     _summary(args.db, result.run_id)
+    return 0
+
+
+def _publish_failure(result: object) -> str | None:
+    """The message of a run whose load committed but whose serving copy failed, else None."""
+    from etl.storage.serving import PUBLISH_FAILED
+
+    for event in result.all_events:  # type: ignore[attr-defined]
+        if event.is_step_failure:
+            error = event.step_failure_data.error
+            if error is not None and PUBLISH_FAILED in error.message:
+                return error.message.strip().splitlines()[-1].split("Failure: ", 1)[-1]
+    return None
+
+
+def _publish(args: argparse.Namespace) -> int:
+    from etl.pipeline.preflight import check_db, check_settings
+    from etl.storage.serving import publish
+    from etl.storage.writer import WriterBusy, writer_lock
+
+    try:
+        settings = check_settings()
+        check_db(args.db, must_exist=True)
+        with writer_lock(args.db):
+            out = publish(args.db, args.serving or settings.serving_db or None)
+    except (ValueError, WriterBusy) as exc:
+        console.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
+        return 2
+    console.print(f"published {out}")
     return 0
 
 

@@ -6,6 +6,7 @@ reason; facts never depend on file names or order. Each test failed before its f
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 from reliability_helpers import AUDIT_COUNTS, events_of, handled_email, load, physical_lines, rows, write_lines
@@ -13,7 +14,7 @@ from reliability_helpers import AUDIT_COUNTS, events_of, handled_email, load, ph
 from etl.domain.options import GimOptions
 from etl.domain.rules import RejectionKind
 from etl.simulate.generator import GeneratorConfig, write_files
-from etl.simulate.scenario import Scenario, agent
+from etl.simulate.scenario import Scenario, agent, iso
 from etl.transform.api import facts_from_events
 
 # -- 1. conflicting event ids ----------------------------------------------------------------------------
@@ -118,3 +119,48 @@ def test_contradictions_are_quarantined_with_raw_text(tmp_path: Path) -> None:
     assert json.loads(raw)["party_id"] == "agent2"
     assert rows(db, AUDIT_COUNTS) == [(6, 5, 0, 0, 1)]
     assert rows(db, "SELECT count(*) FROM INTERACTION_RESOURCE_FACT WHERE ACTIVE_FLAG = 1") == [(0,)]
+
+
+# -- 2. late-arrival windows and clock skew on the loader's clock -----------------------------------------
+
+
+def _now_iso(offset_s: float = 0) -> str:
+    return iso(int((datetime.now(UTC).timestamp() + offset_s) * 1000))
+
+
+def test_a_fast_clock_elsewhere_does_not_quarantine_waiting_events(tmp_path: Path) -> None:
+    """Interaction A's events wait for their submission; B's source clock is two days fast. Before: the window was
+    counted from the newest event in the mart (B's), so A's events were quarantined at once and A's facts came out
+    wrong when its submission arrived."""
+    a = events_of("ixnA", prefix="a", start=_now_iso(-3600))
+    b = events_of("ixnB", prefix="b", start=_now_iso(2 * 86400))
+    db = tmp_path / "m.duckdb"
+    load(db, write_lines(tmp_path / "1.jsonl", a[1:] + b))
+    q = rows(db, "SELECT EVENT_ID, FIELD, REASON FROM STG_EVENT_QUARANTINE ORDER BY EVENT_ID")
+    assert [e for e, _, _ in q] == sorted(e["event_id"] for e in b)  # B quarantined (future), A waits
+    assert all(f == "ts" and "ahead of the loader's clock" in r for _, f, r in q)
+    load(db, write_lines(tmp_path / "2.jsonl", a[:1]))  # A's submission arrives
+    assert rows(db, "SELECT count(*) FROM STG_EVENT_QUARANTINE WHERE EVENT_ID LIKE 'a%'") == [(0,)]
+    assert rows(db, "SELECT count(*), sum(ACTIVE_FLAG) FROM INTERACTION_RESOURCE_FACT") == [(1, 0)]
+    assert rows(db, AUDIT_COUNTS + " ORDER BY START_TIME") == [(9, 4, 0, 0, 5), (1, 1, 0, 0, 0)]
+
+
+def test_an_event_dated_9999_is_quarantined_with_a_reason(tmp_path: Path) -> None:
+    events = events_of("ixnA", start=_now_iso(-600))
+    events[-1] = {**events[-1], "ts": "9999-12-31T23:59:59.999Z"}
+    db = tmp_path / "m.duckdb"
+    load(db, write_lines(tmp_path / "1.jsonl", events))
+    assert rows(db, "SELECT SOURCE_LINE, FIELD FROM STG_EVENT_QUARANTINE") == [(5, "ts")]
+    assert rows(db, AUDIT_COUNTS) == [(5, 4, 0, 0, 1)]
+
+
+def test_waiting_events_are_quarantined_by_whichever_later_run_sees_the_window_passed(tmp_path: Path) -> None:
+    orphan = events_of("ixnA", prefix="a")[1:]
+    db = tmp_path / "m.duckdb"
+    load(db, write_lines(tmp_path / "1.jsonl", orphan))
+    assert rows(db, "SELECT count(*) FROM STG_EVENT_QUARANTINE") == [(0,)]  # waiting (24 h window)
+    load(db, write_lines(tmp_path / "2.jsonl", events_of("ixnC", prefix="c")), window_s=0)  # A not in this run
+    q = rows(db, "SELECT SOURCE_FILE, REASON, RAW FROM STG_EVENT_QUARANTINE ORDER BY SOURCE_LINE")
+    assert len(q) == len(orphan) and all("never submitted" in r and raw for _, r, raw in q)
+    assert {f for f, _, _ in q} == {str(tmp_path / "1.jsonl")}
+    assert rows(db, "SELECT count(*) FROM STG_EVENTS WHERE INTERACTION_ID = 'ixnA'") == [(0,)]

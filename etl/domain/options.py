@@ -48,13 +48,43 @@ class GimOptions(BaseModel):
         values: dict[str, object] = {}
         if config_file is not None:
             with Path(config_file).open("rb") as fh:
-                values.update(tomllib.load(fh).get(SECTION, {}))
+                values.update(_section(tomllib.load(fh), config_file, cls.option_names()))
         for item in overrides:
             name, sep, raw = item.partition("=")
             if not sep:
                 raise ValueError(f"--option expects NAME=VALUE, got {item!r}")
+            _known(name.strip(), cls.option_names(), "--option")
             values[name.strip()] = _parse_bool(name, raw.strip())
         return cls.model_validate(values)
+
+    @classmethod
+    def option_names(cls) -> list[str]:
+        return [f.alias or n for n, f in cls.model_fields.items()]
+
+
+#: Sections a config file may hold (a new section is added here when something reads it).
+KNOWN_SECTIONS: tuple[str, ...] = (SECTION,)
+
+
+def _section(doc: dict[str, object], where: Path | str, names: list[str]) -> dict[str, object]:
+    """The [gim-etl-populate] section of a parsed TOML file; an unknown section or option is an error naming the
+    valid ones (a misspelling would otherwise run on defaults)."""
+    for section in doc:
+        if section not in KNOWN_SECTIONS:
+            raise ValueError(
+                f"{where}: unknown section [{section}] (valid: {', '.join(f'[{k}]' for k in KNOWN_SECTIONS)})"
+            )
+    values = doc.get(SECTION, {})
+    if not isinstance(values, dict):
+        raise ValueError(f"{where}: [{SECTION}] must be a table of options")
+    for name in values:
+        _known(name, names, f"{where}: [{SECTION}]")
+    return values
+
+
+def _known(name: str, names: list[str], where: str) -> None:
+    if name not in names and name not in GimOptions.model_fields:  # (field names are accepted too)
+        raise ValueError(f"{where}: unknown option {name!r} (valid: {', '.join(names)})")
 
 
 def _parse_bool(name: str, raw: str) -> bool:

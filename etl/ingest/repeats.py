@@ -48,7 +48,7 @@ def split_repeats(events_path: Path, repeats_path: Path, run_id: str) -> tuple[i
     the quarantine's shape)."""
     con = connect()
     try:
-        con.read_parquet(str(events_path)).create_view("ev")
+        con.execute("CREATE TEMP TABLE ev AS SELECT * FROM read_parquet($p)", {"p": str(events_path)})
         con.execute(
             f"CREATE TEMP TABLE rep AS SELECT event_id, count(*) AS n, count(DISTINCT {payload_struct()}) AS k"
             " FROM ev WHERE event_id IN (SELECT event_id FROM ev GROUP BY ALL HAVING count(*) > 1) GROUP BY ALL"
@@ -68,8 +68,7 @@ def split_repeats(events_path: Path, repeats_path: Path, run_id: str) -> tuple[i
                  AND (o._file, o.source_line) <> (e._file, e.source_line)
             WHERE r.k > 1 GROUP BY ALL ORDER BY e._file, e.source_line"""
         ).pl()
-        if con.execute("SELECT count(*) FROM drop_rows").fetchall()[0][0]:
-            con.table("drop_rows").write_parquet(str(repeats_path))
+        con.table("drop_rows").write_parquet(str(repeats_path))  # (the relation API: no path in SQL text)
     finally:
         con.close()
     return int(duplicates), conflict_rows(conflicts, run_id)

@@ -46,7 +46,7 @@ class StagedEvents(BaseModel):
     run_id: str
     started: datetime  # UTC, when staging began
     events_path: str
-    repeats_path: str | None
+    repeats_path: str  # (an empty file when nothing repeats)
     quarantine_path: str
     files_read: int
     events_read: int
@@ -56,8 +56,9 @@ class StagedEvents(BaseModel):
     conflicts: int = 0
     files_skipped: list[str] = []
 
-    def register_batch(self, con: duckdb.DuckDBPyConnection, name: str = "_batch") -> None:
-        register_batch(con, name, self.events_path, self.repeats_path)
+    def batch_params(self) -> dict[str, str]:
+        """The parameters of `BATCH_SQL` for this batch."""
+        return {"events": self.events_path, "repeats": self.repeats_path}
 
 
 @dataclass
@@ -82,35 +83,25 @@ def read_events(paths: Sequence[str | Path], run_id: str) -> IngestResult:
         staged = stage_events(paths, run_id, Path(tmp))
         con = connect()
         try:
-            staged.register_batch(con)
-            events = con.table("_batch").pl().sort("_file", "source_line").drop("_file")
+            batch = con.sql(f"SELECT * FROM {BATCH_SQL}", params=staged.batch_params())
+            events = batch.pl().sort("_file", "source_line").drop("_file")
         finally:
             con.close()
         quarantine = pl.read_parquet(staged.quarantine_path)
     return IngestResult(events, quarantine, staged.files_read, staged.events_read, staged.duplicates, staged.conflicts)
 
 
-def register_batch(
-    con: duckdb.DuckDBPyConnection, name: str, events_path: str | Path, repeats_path: str | Path | None
-) -> None:
-    """Create the temp view `name` on `con`: every accepted event of a staged batch once, its repeated deliveries
-    (and conflicting copies) left out. Paths go through DuckDB's relation API, never into SQL text."""
-    con.read_parquet(str(events_path)).create_view(f"{name}_events")
-    if repeats_path:  # (DuckDB 2.0 binds an ANTI JOIN's * only through table aliases)
-        con.read_parquet(str(repeats_path)).create_view(f"{name}_repeats")
-        con.execute(
-            f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT e.* FROM {name}_events e"
-            f" ANTI JOIN {name}_repeats r USING (_file, source_line)"
-        )
-    else:
-        con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {name}_events")
+#: A staged batch as a FROM item: every accepted event once, its repeated deliveries (and conflicting copies) left
+#: out. The staged files are the parameters `$events` and `$repeats` (`StagedEvents.batch_params`): paths are
+#: never spliced into SQL text. (DuckDB 2.0 binds an ANTI JOIN's * only through table aliases.)
+BATCH_SQL = "(SELECT e.* FROM read_parquet($events) e ANTI JOIN read_parquet($repeats) r USING (_file, source_line))"
 
 
 def stage_events(paths: Sequence[str | Path], run_id: str, directory: str | Path) -> StagedEvents:
     """Read every event file under `paths` into `directory`: `events.parquet` (accepted rows: EVENT_SCHEMA plus
     the file ordinal `_file`), `repeats.parquet` (file and line of every row left out of the batch: repeated
-    deliveries of an event_id after its first in (file, line) order, and every copy of a conflicting id; only if
-    there are any) and `quarantine.parquet` (written as it comes, so bad input never piles up in memory).
+    deliveries of an event_id after its first in (file, line) order, and every copy of a conflicting id) and
+    `quarantine.parquet` (written as it comes, so bad input never piles up in memory).
 
     Repeats are few, so they are listed rather than rewriting the events without them."""
     started = datetime.now(UTC)
@@ -140,7 +131,7 @@ def stage_events(paths: Sequence[str | Path], run_id: str, directory: str | Path
         run_id=run_id,
         started=started,
         events_path=str(events_path),
-        repeats_path=str(repeats_path) if repeats_path.exists() else None,
+        repeats_path=str(repeats_path),
         quarantine_path=str(quarantine_path),
         files_read=len(files),
         events_read=events_read,

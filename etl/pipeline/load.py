@@ -25,7 +25,7 @@ import polars as pl
 from etl.connections import connect
 from etl.domain.options import GimOptions
 from etl.domain.rules import RejectionKind
-from etl.ingest.staging import StagedEvents, stage_events
+from etl.ingest.staging import BATCH_SQL, StagedEvents, stage_events
 from etl.settings import runtime
 from etl.storage import audit, event_store
 from etl.storage.audit import RunCounts
@@ -70,8 +70,9 @@ def load_run(
     with transaction(con):
         counts.audit_key = allocate_one(con, "AUDIT", staged.run_id)
         with _step("append new events to STG_EVENTS"):
-            staged.register_batch(con)
-            appended = event_store.append_events(con, staged.run_id, now_ms + skew_s * 1000)
+            appended = event_store.append_events(
+                con, BATCH_SQL, staged.batch_params(), staged.run_id, now_ms + skew_s * 1000
+            )
         event_store.touch_run(con, staged.run_id)
         event_store.touch_waiting(con, now_ms - late_window_s * 1000)
         started_ms = int(staged.started.timestamp() * 1000)

@@ -33,45 +33,44 @@ class Appended:
     future: int
 
 
-def append_events(con: duckdb.DuckDBPyConnection, run_id: str, future_after_ms: int | None = None) -> Appended:
-    """Append the events of the temp view `_batch` (each event_id at most once) whose event_id is not stored yet.
+def append_events(
+    con: duckdb.DuckDBPyConnection, batch_sql: str, batch_params: dict[str, str], run_id: str, future_after_ms: int
+) -> Appended:
+    """Append the events of `batch_sql` (a FROM item with named parameters `batch_params`, each event_id at most
+    once) whose event_id is not stored yet.
 
     An event dated after `future_after_ms` (the loader's clock plus the allowed skew) is quarantined, so a
     clock far ahead can never make other events look late; a stored event_id with another payload is a
     conflict, quarantined with both locations (the stored copy stays: it was loaded before the conflict was
     known)."""
-    try:
-        limit = future_after_ms if future_after_ms is not None else 2**62
-        batch_rows = con.execute("SELECT count(*) FROM _batch").fetchall()[0][0]
-        future = _quarantine_select(
-            con,
-            f"SELECT source_file, source_line, 'ts', {raw_json('b')}::VARCHAR,"
-            " 'event dated ' || strftime(make_timestamp(b.ts_ms * 1000), '%Y-%m-%dT%H:%M:%S.%gZ') ||"
-            " ' is further ahead of the loader''s clock than GIM_ETL_MAX_CLOCK_SKEW_HOURS allows', b.event_id"
-            " FROM _batch b WHERE b.ts_ms > $limit",
-            {"limit": limit},
-            run_id,
-        )
-        known = (
-            "FROM _batch b JOIN STG_EVENTS s ON s.EVENT_ID = b.event_id WHERE b.ts_ms <= $limit AND"
-            f" {payload_struct('b')} IS DISTINCT FROM {payload_struct('s', upper=True)}"
-        )
-        conflicts = _quarantine_select(
-            con,
-            f"SELECT b.source_file, b.source_line, 'event_id', {raw_json('b')}::VARCHAR,"
-            " 'conflicting event_id: the same id with a different payload is stored from ' || s.SOURCE_FILE || ':'"
-            " || s.SOURCE_LINE || ' (that copy was loaded by an earlier run; this one is not)', b.event_id " + known,
-            {"limit": limit},
-            run_id,
-        )
-        stg_cols = ", ".join(c.upper() for c in EVENT_COLUMNS)
-        inserted = con.execute(
-            f"INSERT INTO STG_EVENTS ({stg_cols}, RUN_ID) SELECT {', '.join(EVENT_COLUMNS)}, $run FROM _batch"
-            " WHERE ts_ms <= $limit AND event_id NOT IN (SELECT EVENT_ID FROM STG_EVENTS)",
-            {"run": run_id, "limit": limit},
-        ).fetchall()[0][0]
-    finally:
-        con.execute("DROP VIEW _batch")
+    params = {**batch_params, "limit": future_after_ms}
+    batch = f"{batch_sql} b"
+    batch_rows = con.execute(f"SELECT count(*) FROM {batch}", batch_params).fetchall()[0][0]
+    future = _quarantine_select(
+        con,
+        f"SELECT source_file, source_line, 'ts', {raw_json('b')}::VARCHAR,"
+        " 'event dated ' || strftime(make_timestamp(b.ts_ms * 1000), '%Y-%m-%dT%H:%M:%S.%gZ') ||"
+        " ' is further ahead of the loader''s clock than GIM_ETL_MAX_CLOCK_SKEW_HOURS allows', b.event_id"
+        f" FROM {batch} WHERE b.ts_ms > $limit",
+        params,
+        run_id,
+    )
+    conflicts = _quarantine_select(
+        con,
+        f"SELECT b.source_file, b.source_line, 'event_id', {raw_json('b')}::VARCHAR,"
+        " 'conflicting event_id: the same id with a different payload is stored from ' || s.SOURCE_FILE || ':'"
+        " || s.SOURCE_LINE || ' (that copy was loaded by an earlier run; this one is not)', b.event_id"
+        f" FROM {batch} JOIN STG_EVENTS s ON s.EVENT_ID = b.event_id WHERE b.ts_ms <= $limit AND"
+        f" {payload_struct('b')} IS DISTINCT FROM {payload_struct('s', upper=True)}",
+        params,
+        run_id,
+    )
+    stg_cols = ", ".join(c.upper() for c in EVENT_COLUMNS)
+    inserted = con.execute(
+        f"INSERT INTO STG_EVENTS ({stg_cols}, RUN_ID) SELECT {', '.join('b.' + c for c in EVENT_COLUMNS)}, $run"
+        f" FROM {batch} WHERE b.ts_ms <= $limit AND b.event_id NOT IN (SELECT EVENT_ID FROM STG_EVENTS)",
+        {**params, "run": run_id},
+    ).fetchall()[0][0]
     duplicates = batch_rows - inserted - conflicts - future
     return Appended(batch_rows, inserted, duplicates, conflicts, future)
 

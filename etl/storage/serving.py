@@ -9,6 +9,7 @@ and a crash at any point leaves the previous serving file untouched.
 from __future__ import annotations
 
 import os
+import shlex
 from pathlib import Path
 
 import duckdb
@@ -21,6 +22,15 @@ SERVING_STORAGE_VERSION = "v1.4.0"
 #: loader's working state, not reporting data: they are most of the mart's bytes and would make every publish
 #: copy all events ever loaded.
 NOT_SERVED = tables_of_kind("staging", "internal")
+
+
+#: What a run reports when its load committed but the serving copy could not be written.
+PUBLISH_FAILED = "mart committed, serving copy not published"
+
+
+def republish(mart_path: str | Path) -> str:
+    """The command that republishes the serving copy of `mart_path`."""
+    return f"gim-etl publish --db {shlex.quote(str(mart_path))}"
 
 
 def serving_path_for(mart_path: str | Path) -> Path:
@@ -38,8 +48,8 @@ def publish(mart_path: str | Path, serving_path: str | Path | None = None) -> Pa
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     con = connect()
     try:
-        con.execute(f"ATTACH {_literal(Path(mart_path))} AS mart (READ_ONLY)")
-        con.execute(f"ATTACH {_literal(tmp)} AS serve (STORAGE_VERSION '{SERVING_STORAGE_VERSION}')")
+        con.execute("ATTACH ? AS mart (READ_ONLY)", [str(mart_path)])  # paths are parameters, never SQL text
+        con.execute(f"ATTACH ? AS serve (STORAGE_VERSION '{SERVING_STORAGE_VERSION}')", [str(tmp)])
         tables = con.execute(
             "SELECT table_name FROM duckdb_tables() WHERE database_name = 'mart' ORDER BY table_name"
         ).fetchall()
@@ -62,12 +72,6 @@ def publish(mart_path: str | Path, serving_path: str | Path | None = None) -> Pa
     con.close()
     os.replace(tmp, target)  # atomic on POSIX: readers see the old or the new file, never a partial one
     return target
-
-
-def _literal(path: Path) -> str:
-    """A path as a SQL string literal: DuckDB's ATTACH takes no bound parameter, so the path is quoted here, by
-    doubling quotes, and nowhere else."""
-    return "'" + str(path).replace("'", "''") + "'"
 
 
 def _create_in_dependency_order(statements: list[str], con: duckdb.DuckDBPyConnection) -> None:

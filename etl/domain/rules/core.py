@@ -337,7 +337,11 @@ def _contradiction(st: _State, ev: Mapping[str, Any], submitted: bool) -> tuple[
     if st.ixn.start_ms is None and name != "EventInteractionSubmitted":
         if submitted:  # the interaction's submission is there, but later: this event cannot have happened
             return RejectionKind.BEFORE_SUBMISSION, f"{name} dated before interaction {ixn!r} was submitted", "ts"
-        return RejectionKind.NEVER_SUBMITTED, f"{name} for interaction {ixn!r} that was never submitted", "interaction_id"
+        return (
+            RejectionKind.NEVER_SUBMITTED,
+            f"{name} for interaction {ixn!r} that was never submitted",
+            "interaction_id",
+        )
     if name == "EventInteractionSubmitted" and st.ixn.start_ms is not None:
         return RejectionKind.SUBMITTED_TWICE, f"interaction {ixn!r} submitted twice", "event"
     if st.stopped and name in _NOT_AFTER_STOP:
