@@ -169,10 +169,10 @@ def test_rerunning_the_same_input_does_not_append_quarantine_rows_again(tmp_path
 # -- 6. the serving copy -------------------------------------------------------------------------------------
 
 
-def test_an_apostrophe_in_the_mart_path_publishes(tmp_path: Path, events: Path) -> None:
-    db = tmp_path / "o'brien's" / "m.duckdb"
+def test_quotes_and_glob_characters_in_the_mart_name_load_and_publish(tmp_path: Path, events: Path) -> None:
+    db = tmp_path / "o'brien's" / "it's [1].duckdb"
     assert run_cli("--events", str(events), "--db", str(db)) == 0
-    assert rows(db.with_name("m.serving.duckdb"), "SELECT count(*) FROM INTERACTION_FACT") == [(1,)]
+    assert rows(db.with_name("it's [1].serving.duckdb"), "SELECT count(*) FROM INTERACTION_FACT") == [(1,)]
 
 
 def test_a_failed_publish_says_the_mart_committed_and_how_to_republish(

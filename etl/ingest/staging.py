@@ -87,7 +87,7 @@ def read_events(paths: Sequence[str | Path], run_id: str) -> IngestResult:
             events = batch.pl().sort("_file", "source_line").drop("_file")
         finally:
             con.close()
-        quarantine = pl.read_parquet(staged.quarantine_path)
+        quarantine = pl.read_parquet(staged.quarantine_path, glob=False)
     return IngestResult(events, quarantine, staged.files_read, staged.events_read, staged.duplicates, staged.conflicts)
 
 

@@ -37,7 +37,7 @@ def raw_events(context: dg.AssetExecutionContext, config: IngestConfig, mart_db:
         raise
     for skipped in staged.files_skipped:
         context.log.warning(f"skipped {skipped}")
-    for row in pl.read_parquet(staged.quarantine_path, n_rows=20).iter_rows(named=True):
+    for row in pl.read_parquet(staged.quarantine_path, n_rows=20, glob=False).iter_rows(named=True):
         context.log.warning(f"quarantined {row['SOURCE_FILE']}:{row['SOURCE_LINE']} [{row['FIELD']}] {row['REASON']}")
     context.add_output_metadata({k: v for k, v in staged.model_dump().items() if isinstance(v, int)})
     return staged

@@ -25,11 +25,14 @@ def check_settings() -> RuntimeSettings:
     if unknown:
         raise BadArguments(f"unknown setting {', '.join(unknown)} (valid: {', '.join(sorted(known))})")
     try:
-        return RuntimeSettings()
+        settings = RuntimeSettings()
     except ValidationError as exc:
         first = exc.errors()[0]
         name = f"{ENV_PREFIX}{str(first['loc'][0]).upper()}" if first["loc"] else ENV_PREFIX + "*"
         raise BadArguments(f"{name}={first.get('input')!r}: {first['msg']}") from None
+    if any(c in settings.staging_dir for c in "*?[]{}"):  # DuckDB's Parquet reader would expand them
+        raise BadArguments(f"GIM_ETL_STAGING_DIR={settings.staging_dir!r}: must not contain * ? [ ] {{ }}")
+    return settings
 
 
 def check_run_args(events: Sequence[str], db: str, config: Path | None) -> None:
@@ -52,6 +55,8 @@ def check_run_args(events: Sequence[str], db: str, config: Path | None) -> None:
 
 def check_db(db: str, must_exist: bool = False) -> None:
     p = Path(db)
+    if any(c in str(p.absolute().parent) for c in "*?[]{}"):  # the staged files beside it are read by DuckDB
+        raise BadArguments(f"--db {db}: its directory must not contain * ? [ ] {{ }} (DuckDB would expand them)")
     if p.is_dir():
         raise BadArguments(f"--db {db} is a directory; give the mart's file name, e.g. {p / 'gim_mart.duckdb'}")
     if p.exists() and not p.is_file():

@@ -8,6 +8,7 @@ and a crash at any point leaves the previous serving file untouched.
 
 from __future__ import annotations
 
+import glob
 import os
 import shlex
 from pathlib import Path
@@ -43,7 +44,7 @@ def publish(mart_path: str | Path, serving_path: str | Path | None = None) -> Pa
     """Copy the mart's tables (but `NOT_SERVED`) and views into a fresh 1.4-compatible file, then rename it into
     place."""
     target = Path(serving_path) if serving_path else serving_path_for(mart_path)
-    for stale in target.parent.glob(f".{target.name}.*.tmp"):  # left by a publish that was killed
+    for stale in target.parent.glob(glob.escape(f".{target.name}.") + "*.tmp"):  # left by a publish that was killed
         stale.unlink(missing_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     con = connect()
