@@ -195,7 +195,7 @@ def _run(args: argparse.Namespace) -> int:
         failure = _publish_failure(result)
         if failure:  # the load committed: say so, and how to finish
             _summary(args.db, result.run_id)
-            console.print(f"[red]{escape(failure)}[/]")
+            console.print(f"[red]{escape(failure)}[/]", soft_wrap=True)
             return 1
         console.print("[red]run failed[/]; see the Dagster log above")
         return 1
