@@ -5,7 +5,9 @@ reason; facts never depend on file names or order. Each test failed before its f
 
 from __future__ import annotations
 
+import gzip
 import json
+import zlib
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from reliability_helpers import AUDIT_COUNTS, events_of, handled_email, load, ph
 
 from etl.domain.options import GimOptions
 from etl.domain.rules import RejectionKind
+from etl.ingest.staging import read_events
 from etl.simulate.generator import GeneratorConfig, write_files
 from etl.simulate.scenario import Scenario, agent, iso
 from etl.transform.api import facts_from_events
@@ -164,3 +167,25 @@ def test_waiting_events_are_quarantined_by_whichever_later_run_sees_the_window_p
     assert len(q) == len(orphan) and all("never submitted" in r and raw for _, r, raw in q)
     assert {f for f, _, _ in q} == {str(tmp_path / "1.jsonl")}
     assert rows(db, "SELECT count(*) FROM STG_EVENTS WHERE INTERACTION_ID = 'ixnA'") == [(0,)]
+
+
+# -- 3. a truncated .gz keeps every complete line before the break ----------------------------------------
+
+
+def test_a_truncated_gzip_keeps_every_complete_line_and_quarantines_the_break(tmp_path: Path) -> None:
+    events = [e for i in range(2500) for e in events_of(f"ixn{i}", prefix=f"i{i}-")]  # 12 500 lines, ~4 MiB
+    plain = "".join(json.dumps(e) + "\n" for e in events).encode()
+    packed = gzip.compress(plain, compresslevel=1)
+    cut = packed[: len(packed) * 3 // 4]
+    path = tmp_path / "broken.jsonl.gz"
+    path.write_bytes(cut)
+    readable = zlib.decompressobj(wbits=31).decompress(cut)  # everything a reader can get out of it
+    complete = readable.count(b"\n")
+    assert 0 < complete < len(events)
+    result = read_events([path], "r")
+    assert result.events.height == complete  # before: up to a MiB of readable lines were lost, uncounted
+    assert result.quarantine.height == 1
+    row = result.quarantine.row(0, named=True)
+    assert row["SOURCE_LINE"] == complete + 1 and row["REASON"].startswith("unreadable file")
+    assert row["RAW"] == readable[readable.rfind(b"\n") + 1 :].decode(errors="replace")[:1000]
+    assert result.events_read == complete + 1

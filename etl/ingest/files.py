@@ -9,7 +9,6 @@ route. Bad input never raises here: an unreadable file or invalid UTF-8 becomes 
 
 from __future__ import annotations
 
-import gzip
 import os
 import queue
 import threading
@@ -136,7 +135,8 @@ def _ndjson_chunks(path: Path, idx: int, _cur: Any) -> Iterator[Chunk | dict[str
     """
     with open(path, "rb") as probe:
         gz = probe.read(2) == b"\x1f\x8b"
-    with gzip.open(path, "rb") if gz else open(path, "rb") as fh:
+    with open(path, "rb") as raw:
+        fh = _Gunzip(raw) if gz else raw
         first, rest, skip = 1, b"", 0
         while True:
             buf = bytearray(len(rest) + CHUNK_BYTES)
@@ -163,6 +163,41 @@ def _ndjson_chunks(path: Path, idx: int, _cur: Any) -> Iterator[Chunk | dict[str
                 return
             if eof:
                 return
+
+
+class _Gunzip:
+    """Gzip decompression (multi-member) that hands out every byte it could decompress before it raises: where
+    `gzip.GzipFile.readinto` drops the whole read that hits a truncated or corrupt stream (up to a MiB of
+    readable lines), this keeps every complete line before the break."""
+
+    _IN = 1 << 13  # compressed bytes per step: a corrupt block loses at most one step's output
+
+    def __init__(self, raw: Any) -> None:
+        self.raw, self.d = raw, zlib.decompressobj(wbits=31)
+        self.out, self.pos, self.tail = b"", 0, b""
+
+    def _step(self) -> bool:
+        """Decompress some more into `out`; False at a clean end of the file."""
+        if self.d.eof:  # a member ended: another may follow
+            rest = self.d.unused_data or self.raw.read(self._IN)
+            if not rest:
+                return False
+            self.d, self.tail = zlib.decompressobj(wbits=31), rest
+        data = self.tail or self.raw.read(self._IN)
+        if not data:
+            raise EOFError("compressed file ended before the end-of-stream marker was reached")
+        self.out, self.pos = self.d.decompress(data, 1 << 20), 0
+        self.tail = self.d.unconsumed_tail
+        return True
+
+    def readinto(self, view: memoryview) -> int:
+        while self.pos >= len(self.out):
+            if not self._step():
+                return 0
+        n = min(len(view), len(self.out) - self.pos)
+        view[:n] = self.out[self.pos : self.pos + n]
+        self.pos += n
+        return n
 
 
 def _fill(fh: Any, view: memoryview) -> tuple[int, Exception | None]:
