@@ -189,3 +189,54 @@ def test_a_truncated_gzip_keeps_every_complete_line_and_quarantines_the_break(tm
     assert row["SOURCE_LINE"] == complete + 1 and row["REASON"].startswith("unreadable file")
     assert row["RAW"] == readable[readable.rfind(b"\n") + 1 :].decode(errors="replace")[:1000]
     assert result.events_read == complete + 1
+
+
+# -- 5. strict JSON ----------------------------------------------------------------------------------------
+
+
+def test_deep_nesting_nan_and_trailing_commas_are_quarantined_and_the_run_goes_on(tmp_path: Path) -> None:
+    good = events_of("ixn1")
+    base = json.dumps(good[0])[:-1]
+    bad = [
+        "[" * 5000 + "]" * 5000,  # deep at top level: a RecursionError ended the whole run
+        json.dumps({**good[1], "event_id": "deep"})[:-1] + ', "user_data": ' + '{"a":' * 1200 + "1" + "}" * 1200 + "}",
+        json.dumps({**good[1], "event_id": "nan"})[:-1] + ', "user_data": {"x": NaN}}',
+        json.dumps({**good[1], "event_id": "comma"})[:-1] + ",}",
+        json.dumps({**good[1], "event_id": "inf", "seq": 1})[:-1].replace('"seq": 1', '"seq": Infinity') + "}",
+    ]
+    fine = base + ', "user_data": {"note": "NaN, ] and Infinity are text here"}}'
+    path = write_lines(tmp_path / "e.jsonl", [fine, *good[1:], *bad])
+    db = tmp_path / "m.duckdb"
+    for _ in range(2):  # every later run that includes the file works too
+        load(db, path)
+    q = rows(db, "SELECT SOURCE_LINE, REASON FROM STG_EVENT_QUARANTINE ORDER BY SOURCE_LINE")
+    assert [n for n, _ in q] == [6, 7, 8, 9, 10]
+    assert all(r.startswith("not valid JSON") for _, r in q)
+    assert "nested 5000 levels deep" in q[0][1] and "NaN is not a JSON value" in q[2][1]
+    assert rows(db, AUDIT_COUNTS + " ORDER BY START_TIME") == [(10, 5, 0, 0, 5), (10, 0, 5, 0, 5)]
+    assert rows(db, "SELECT USER_DATA FROM STG_EVENTS WHERE EVENT_ID = ?", [good[0]["event_id"]]) != [(None,)]
+
+
+# -- 4. directory scans --------------------------------------------------------------------------------------
+
+
+def test_directory_scans_follow_links_read_every_event_suffix_and_list_what_they_skip(tmp_path: Path) -> None:
+    root = tmp_path / "in"
+    elsewhere = tmp_path / "elsewhere"
+    write_lines(elsewhere / "linked.jsonl", events_of("ixnL", prefix="l"))
+    root.mkdir()
+    (root / "sub").symlink_to(elsewhere, target_is_directory=True)
+    (elsewhere / "loop").symlink_to(root, target_is_directory=True)  # a loop back: read once, not forever
+    write_lines(root / "UPPER.JSONL", events_of("ixnU", prefix="u"))
+    write_lines(root / "plain.json", events_of("ixnJ", prefix="j"))
+    write_lines(root / "notes.txt", ["hello"])
+    write_lines(root / ".hidden.jsonl", ["{}"])
+    db = tmp_path / "m.duckdb"
+    load(db, root)
+    assert rows(db, "SELECT count(DISTINCT INTERACTION_ID) FROM STG_EVENTS") == [(3,)]
+    (files_read, skipped_n, skipped) = rows(db, "SELECT FILES_READ, FILES_SKIPPED, SKIPPED_FILES FROM CTL_AUDIT_LOG")[0]
+    assert files_read == 3 and skipped_n == 3
+    reasons = json.loads(skipped)
+    assert any(".hidden.jsonl: hidden file" in r for r in reasons)
+    assert any("notes.txt: not an event file name" in r for r in reasons)
+    assert any("already read" in r for r in reasons)  # the loop
