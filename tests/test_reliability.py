@@ -11,10 +11,12 @@ import zlib
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pyarrow.parquet as pq
 from reliability_helpers import AUDIT_COUNTS, events_of, handled_email, load, physical_lines, rows, write_lines
 
 from etl.domain.options import GimOptions
 from etl.domain.rules import RejectionKind
+from etl.ingest import staging
 from etl.ingest.staging import read_events
 from etl.simulate.generator import GeneratorConfig, write_files
 from etl.simulate.scenario import Scenario, agent, iso
@@ -240,3 +242,27 @@ def test_directory_scans_follow_links_read_every_event_suffix_and_list_what_they
     assert any(".hidden.jsonl: hidden file" in r for r in reasons)
     assert any("notes.txt: not an event file name" in r for r in reasons)
     assert any("already read" in r for r in reasons)  # the loop
+
+
+# -- 8. the quarantine streams with bounded memory ---------------------------------------------------------
+
+
+def test_bad_lines_stream_to_the_quarantine_file_in_bounded_batches(tmp_path: Path, monkeypatch) -> None:
+    peak = 0
+    append = staging.QuarantineSink.append
+
+    def tracked(self: staging.QuarantineSink, row: dict) -> None:
+        nonlocal peak
+        append(self, row)
+        peak = max(peak, len(self._buffer))
+
+    monkeypatch.setattr(staging.QuarantineSink, "append", tracked)
+    junk = [f"junk line {i}" for i in range(25_000)]
+    path = write_lines(tmp_path / "junk.jsonl", [*map(json.dumps, events_of("ixn1")), *junk])
+    staged = staging.stage_events([path], "r", tmp_path / "stage")
+    assert staged.quarantined == 25_000 and 0 < peak < 10_000  # never more than one batch held
+    meta = pq.ParquetFile(staged.quarantine_path).metadata
+    assert meta.num_rows == 25_000 and meta.num_row_groups >= 3
+    db = tmp_path / "m.duckdb"
+    load(db, path)
+    assert rows(db, AUDIT_COUNTS) == [(25_005, 5, 0, 0, 25_000)]

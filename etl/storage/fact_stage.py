@@ -17,7 +17,6 @@ import polars as pl
 from etl.storage.ddl import table_columns
 from etl.storage.writes import run_with
 
-
 _GLOB = re.compile(r"[*?\[\]{}]")
 
 
