@@ -207,3 +207,22 @@ def test_the_next_run_removes_the_staging_leftovers_of_dead_runs(tmp_path: Path,
     (alive / "owner").write_text(f"{os.uname().nodename} {os.getpid()}\n")
     assert run_cli("--events", str(events), "--db", str(db)) == 0
     assert sorted(p.name for p in staging.iterdir()) == ["running-run"]  # its own is gone too, the live one kept
+
+
+def test_a_run_failing_while_staging_leaves_nothing_behind(
+    tmp_path: Path, events: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from etl.orchestration import assets
+
+    def disk_full(paths, run_id, directory):  # noqa: ANN001, ANN202
+        (Path(directory) / "events.parquet").write_bytes(b"x" * 100_000)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(assets, "stage_events", disk_full)
+    db = tmp_path / "m.duckdb"
+    assert run_cli("--events", str(events), "--db", str(db)) == 1
+    assert list((tmp_path / "m.duckdb.staging").iterdir()) == []
+    (tmp_path / "m.duckdb.staging" / "not-ours").mkdir()  # no owner file: never removed
+    monkeypatch.undo()
+    assert run_cli("--events", str(events), "--db", str(db)) == 0
+    assert [p.name for p in (tmp_path / "m.duckdb.staging").iterdir()] == ["not-ours"]

@@ -1,8 +1,9 @@
 """Staging directories of runs that died: `<mart>.staging/<run_id>/` is a run's own until it ends; a run killed
 or failed (a full disk, say) leaves its directory behind, and the next run removes what is not its own.
 
-A directory is still in use when the process that staged it is alive (its `owner` file holds the pid) or when the
-orchestrator says its run is not finished (a step of a Dagster run may stage in one process and load in another).
+A directory is still in use when the process that staged it is alive (its `owner` file holds host and pid) or when
+the orchestrator says its run is not finished (a step of a Dagster run may stage in one process and load in
+another). A directory without an owner file is not one of ours and is never removed.
 """
 
 from __future__ import annotations
@@ -10,13 +11,10 @@ from __future__ import annotations
 import os
 import shutil
 import socket
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 OWNER = "owner"
-#: A directory without an owner file younger than this may be one being created right now.
-_GRACE_S = 60.0
 
 
 def mark_own(directory: Path) -> None:
@@ -36,10 +34,12 @@ def _alive(pid: int) -> bool:
 
 
 def _in_use(directory: Path) -> bool:
+    """Anything without an owner file is not a run's staging directory (GIM_ETL_STAGING_DIR may be shared):
+    never touched."""
     try:
         host, pid = (directory / OWNER).read_text().split()
     except (OSError, ValueError):
-        return time.time() - directory.stat().st_mtime < _GRACE_S
+        return True
     return host != socket.gethostname() or _alive(int(pid))
 
 

@@ -122,7 +122,7 @@ def descriptors_valid(con: duckdb.DuckDBPyConnection) -> Finding:
 def quarantine_rate(con: duckdb.DuckDBPyConnection, threshold: float = 0.01) -> Finding:
     """Share of the latest run's input that was quarantined; above `threshold` someone should look."""
     rows = con.execute(
-        "SELECT EVENTS_READ, EVENTS_QUARANTINED FROM CTL_AUDIT_LOG WHERE EVENTS_READ > 0"
+        "SELECT EVENTS_READ, EVENTS_QUARANTINED + coalesce(EVENTS_CONFLICT, 0) FROM CTL_AUDIT_LOG WHERE EVENTS_READ > 0"
         " ORDER BY START_TIME DESC LIMIT 1"
     ).fetchall()
     if not rows:
