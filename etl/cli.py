@@ -78,6 +78,11 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--db", required=True, metavar="FILE", help="the DuckDB mart file (opened read-only)")
     rep.add_argument("--out", required=True, type=Path, metavar="FILE.html", help="the HTML file to write")
     rep.add_argument("--title", default="gim-etl mart report", help="report title")
+    pub = sub.add_parser("publish", help="write the read-only serving copy of a mart again (after a failed publish)")
+    pub.add_argument("--db", required=True, metavar="FILE", help="the DuckDB mart file")
+    pub.add_argument(
+        "--serving", metavar="FILE", help="the serving copy (default: GIM_ETL_SERVING_DB or beside the mart)"
+    )
     from etl.bi.sql import command as sql_command  # gim-etl sql (etl/bi/sql/command.py)
 
     sql_command.add_parser(sub)
@@ -90,7 +95,8 @@ def _summary(db: str, run_id: str) -> None:
         row = con.execute(
             "SELECT FILES_READ, EVENTS_READ, EVENTS_LOADED, EVENTS_DUPLICATE, EVENTS_QUARANTINED,"
             " INTERACTION_FACT_ROWS, INTERACTION_RESOURCE_FACT_ROWS, MEDIATION_SEGMENT_FACT_ROWS, OPTIONS,"
-            " USER_DATA_REJECTS, AUDIT_KEY FROM CTL_AUDIT_LOG WHERE RUN_ID = ?",
+            " USER_DATA_REJECTS, AUDIT_KEY, EVENTS_CONFLICT, FILES_SKIPPED, SKIPPED_FILES"
+            " FROM CTL_AUDIT_LOG WHERE RUN_ID = ?",
             [run_id],
         ).fetchall()[0]
         sm = con.execute(
@@ -125,6 +131,8 @@ def _summary(db: str, run_id: str) -> None:
     ]
     for label, value in zip(labels, row[:8], strict=True):
         table.add_row(label, str(value))
+    table.add_row("events conflicting (quarantined)", str(row[11] or 0))
+    table.add_row("files skipped", str(row[12] or 0))
     for label, value in zip(("SM_RES_SESSION_FACT", "SM_RES_STATE_FACT", "SM_RES_STATE_REASON_FACT"), sm, strict=True):
         table.add_row(f"{label} rows written", str(value))
     table.add_row("user-data values not stored (STG_USER_DATA_REJECT)", str(row[9] or 0))
@@ -136,6 +144,8 @@ def _summary(db: str, run_id: str) -> None:
         f"{len(mapping.get('keys', []))} keys" + (" + GIM's standard keys" if mapping.get("defaults", True) else ""),
     )
     console.print(table)
+    for skipped in json.loads(row[13] or "[]")[:10]:
+        console.print(f"[yellow]skipped[/] {escape(skipped)}")
     for f, line, field, reason in reasons:
         where = f"{f}:{line} [{field or '-'}] {reason}"
         console.print(f"[yellow]quarantined[/] {escape(where)}")
@@ -219,26 +229,76 @@ def main(argv: Sequence[str] | None = None) -> int:
         from etl.bi.sql import command as sql_command
 
         return sql_command.run(args)
-    try:
+    if args.command == "publish":
+        return _publish(args)
+    return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from etl.pipeline.preflight import check_db, check_run_args
+    from etl.storage.writer import WriterBusy, writer_lock
+
+    try:  # every argument checked before anything is staged: one line, exit 2
+        check_run_args(args.events, args.db, args.config)
         options = GimOptions.load(args.config, args.option)
     except (ValueError, OSError) as exc:
-        console.print(f"[red]error:[/] {exc}")
+        console.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
         return 2
     if not args.events and not args.cfg:
         console.print("[red]error:[/] give --events, --cfg or both")
         return 2
-    missing = [p for p in [*args.events, *args.cfg] if not Path(p).exists()]
+    missing = [p for p in args.cfg if not Path(p).exists()]
     if missing:
-        console.print(f"[red]error:[/] no such event or configuration file or directory: {', '.join(missing)}")
+        console.print(f"[red]error:[/] no such configuration file or directory: {escape(', '.join(missing))}")
         return 2
     from etl.orchestration.run import run_pipeline  # Dagster's import costs ~1 s: only for `run`
 
     level = "WARNING" if args.quiet else "INFO"
-    result = run_pipeline(args.events, args.db, options, log_level=level, cfg=args.cfg)
+    try:
+        with writer_lock(args.db):
+            check_db(args.db)  # (no other process has it open for writing either)
+            result = run_pipeline(args.events, args.db, options, log_level=level, cfg=args.cfg)
+    except (WriterBusy, ValueError) as exc:
+        console.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
+        return 2
     if not result.success:
+        failure = _publish_failure(result)
+        if failure:  # the load committed: say so, and how to finish
+            _summary(args.db, result.run_id)
+            console.print(f"[red]{escape(failure)}[/]", soft_wrap=True)
+            return 1
         console.print("[red]run failed[/]; see the Dagster log above")
         return 1
     _summary(args.db, result.run_id)
+    return 0
+
+
+def _publish_failure(result: object) -> str | None:
+    """The message of a run whose load committed but whose serving copy failed, else None."""
+    from etl.storage.serving import PUBLISH_FAILED
+
+    for event in result.all_events:  # type: ignore[attr-defined]
+        if event.is_step_failure:
+            error = event.step_failure_data.error
+            if error is not None and PUBLISH_FAILED in error.message:
+                return error.message.strip().splitlines()[-1].split("Failure: ", 1)[-1]
+    return None
+
+
+def _publish(args: argparse.Namespace) -> int:
+    from etl.pipeline.preflight import check_db, check_settings
+    from etl.storage.serving import publish
+    from etl.storage.writer import WriterBusy, writer_lock
+
+    try:
+        settings = check_settings()
+        check_db(args.db, must_exist=True)
+        with writer_lock(args.db):
+            out = publish(args.db, args.serving or settings.serving_db or None)
+    except (ValueError, WriterBusy) as exc:
+        console.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
+        return 2
+    console.print(f"published {out}")
     return 0
 
 

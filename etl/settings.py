@@ -27,7 +27,18 @@ class RuntimeSettings(BaseSettings):
         24,
         ge=0,
         description="How long events of an interaction never submitted wait for their submission before they are "
-        "quarantined, counted back from the newest event seen.",
+        "quarantined, on the loader's clock: counted from when the interaction's newest event arrived.",
+    )
+    max_clock_skew_hours: int = Field(
+        24,
+        ge=0,
+        description="Events dated further than this ahead of the loader's clock are quarantined (a source clock "
+        "far ahead would otherwise date facts in the future).",
+    )
+    writer_wait_seconds: float = Field(
+        0,
+        ge=0,
+        description="How long a run waits for another run writing the same mart to finish before it refuses.",
     )
     # -- speed and memory
     workers: int | None = Field(

@@ -498,19 +498,21 @@ def test_no_trailing_newline_and_long_lines(tmp_path: Path, monkeypatch: pytest.
 
 
 def test_duplicates_within_and_across_files(tmp_path: Path) -> None:
+    """Same id, same payload: a counted duplicate (first delivery kept). Same id, other payload: a conflict, both
+    copies quarantined with each other's location, neither loaded (events.md says "duplicate" for both: issue 18
+    departs from it on purpose, since choosing a copy lost a whole source depending on file-name order)."""
     first = write(tmp_path / "1.jsonl", [*EXAMPLE_LINES[:3], _line(EXAMPLE_EVENTS[1], ts="2026-03-02T23:00:00.000Z")])
     second = write(tmp_path / "2.jsonl", [EXAMPLE_LINES[0], EXAMPLE_LINES[3]])
     result = read_events([first, second], "r")
     assert_consistent(result)
-    assert (result.events_read, result.events.height, result.duplicates, result.quarantine.height) == (
-        6,
-        4,
-        2,
-        0,
-    )
+    assert (result.events_read, result.events.height, result.duplicates, result.conflicts) == (6, 3, 1, 2)
     rows = by_id(result)
-    assert (rows["2"]["source_file"], rows["2"]["source_line"], rows["2"]["ts_ms"]) == (str(first), 2, T0_MS)
+    assert "2" not in rows
     assert (rows["1"]["source_file"], rows["1"]["source_line"]) == (str(first), 1)
+    q = result.quarantine.sort("SOURCE_LINE")
+    assert q["SOURCE_LINE"].to_list() == [2, 4] and set(q["EVENT_ID"]) == {"2"}
+    assert q["REASON"][0].startswith("conflicting event_id") and f"{first}:4" in q["REASON"][0]
+    assert f"{first}:2" in q["REASON"][1] and q["RAW"].str.contains('"event_id":"2"').all()
 
 
 def test_invalid_line_does_not_count_as_first_delivery(tmp_path: Path) -> None:
@@ -761,11 +763,13 @@ def test_counts_always_add_up(
     base = tmp_path_factory.mktemp("prop")
     files: list[list[str]] = [[] for _ in range(n_files)]
     valid_ids: list[str] = []
+    payloads: dict[str, set[int]] = {}
     n_bad = 0
     for i, (kind, idx, eid) in enumerate(items):
         if kind == "valid":
             line = json.dumps({**json.loads(VALID_LINES[idx]), "event_id": f"id{eid}"})
             valid_ids.append(f"id{eid}")
+            payloads.setdefault(f"id{eid}", set()).add(idx)
         elif kind == "invalid":
             line, n_bad = INVALID_LINES[idx], n_bad + 1
         elif kind == "garbage":
@@ -779,9 +783,12 @@ def test_counts_always_add_up(
     paths = [write(base / f"f{i}.jsonl{'.gz' if gz else ''}", f, compress=gz) for i, f in enumerate(files)]
     result = read_events(paths, "prop")
     assert_consistent(result)
-    assert result.quarantine.height == n_bad
-    assert result.events.height == len(set(valid_ids))
-    assert result.duplicates == len(valid_ids) - len(set(valid_ids))
+    conflicting = {i for i, p in payloads.items() if len(p) > 1}  # same id, other payload: every copy quarantined
+    n_conflict = sum(1 for i in valid_ids if i in conflicting)
+    assert result.conflicts == n_conflict
+    assert result.quarantine.height == n_bad + n_conflict
+    assert result.events.height == len(set(valid_ids) - conflicting)
+    assert result.duplicates == len(valid_ids) - n_conflict - len(set(valid_ids) - conflicting)
     assert result.events_read == len(valid_ids) + n_bad
 
 

@@ -132,18 +132,46 @@ class GimOptions(BaseModel):
         values: dict[str, object] = {}
         if config_file is not None:
             with Path(config_file).open("rb") as fh:
-                doc = tomllib.load(fh)
-            values.update(doc.get(SECTION, {}))
-            for section, names in SECTIONS.items():
-                values.update({k: v for k, v in doc.get(section, {}).items() if k in names or section == "date-time"})
-            if USER_DATA_SECTION in doc:
-                values[USER_DATA_SECTION] = doc[USER_DATA_SECTION]
+                values.update(_sections(tomllib.load(fh), config_file))
         for item in overrides:
             name, sep, raw = item.partition("=")
             if not sep:
                 raise ValueError(f"--option expects NAME=VALUE, got {item!r}")
+            _known(name.strip(), cls.option_names(), "--option")
             values[name.strip()] = _parse_value(name.strip(), raw.strip())
         return cls.model_validate(values)
+
+    @classmethod
+    def option_names(cls) -> list[str]:
+        return [f.alias or n for n, f in cls.model_fields.items()]
+
+
+def _sections(doc: dict[str, object], where: Path | str) -> dict[str, object]:
+    """The options of a parsed TOML file, from GIM's sections ([gim-etl-populate], [date-time], [gim-etl]) and
+    [user-data]; an unknown section or option is an error naming the valid ones (a misspelling would otherwise run
+    on defaults)."""
+    grouped = {name for names in SECTIONS.values() for name in names}
+    populate = tuple(n for n in GimOptions.option_names() if n not in grouped and n != USER_DATA_SECTION)
+    known = {SECTION: populate, **SECTIONS}
+    values: dict[str, object] = {}
+    for section, body in doc.items():
+        if section == USER_DATA_SECTION:
+            values[USER_DATA_SECTION] = body  # typed and checked by UserDataMapping
+            continue
+        if section not in known:
+            valid = ", ".join(f"[{k}]" for k in (*known, USER_DATA_SECTION))
+            raise ValueError(f"{where}: unknown section [{section}] (valid: {valid})")
+        if not isinstance(body, dict):
+            raise ValueError(f"{where}: [{section}] must be a table of options")
+        for name in body:
+            _known(name, list(known[section]), f"{where}: [{section}]")
+        values.update(body)
+    return values
+
+
+def _known(name: str, names: list[str], where: str) -> None:
+    if name not in names and name not in GimOptions.model_fields:  # (field names are accepted too)
+        raise ValueError(f"{where}: unknown option {name!r} (valid: {', '.join(names)})")
 
 
 def _parse_value(name: str, raw: str) -> object:

@@ -24,6 +24,7 @@ from typing import Any
 import pyarrow as pa
 
 from etl.ingest.columns import EVENT_SCHEMA, LINEAGE_COLUMNS, column_of
+from etl.ingest.jsontext import LAX_SQL
 from etl.ingest.models import EVENT_SPECS, TS_REGEX, FieldSpec, Kind
 
 #: The relation `chunk` that FAST_SQL reads: lines with their file ordinal and 1-based line number.
@@ -218,13 +219,14 @@ def _build_sql() -> str:
     branches = "\n".join(f"    WHEN {i} THEN {_branch(e, checks)}" for i, e in enumerate(f.events))
     parse = f"CASE WHEN json_valid(line) THEN from_json(line, {sql_str(json.dumps(_structure(f.kinds)))}) END"
     stages = [
-        f"p AS (SELECT _file, source_line, line, {parse} AS t, contains(line, '\\') AS _bs FROM chunk "
+        f"p AS (SELECT _file, source_line, line, {parse} AS t, contains(line, '\\') AS _bs, {LAX_SQL} AS _lax"
+        " FROM chunk "
         f"WHERE NOT regexp_full_match(line, '{_WS}*'))",
-        f"sr AS (SELECT _file, source_line, line, _bs, {', '.join(_raw_columns(f))} FROM p)",
+        f"sr AS (SELECT _file, source_line, line, _bs, _lax, {', '.join(_raw_columns(f))} FROM p)",
         f"sx AS (SELECT *, {', '.join(_string_columns(f))} FROM sr)",
         f"sv AS (SELECT *, {', '.join(_value_columns(f))} FROM sx)",
         f"sw AS (SELECT *, {', '.join(f'{e} AS {w}' for e, w in checks.columns.items())} FROM sv)",
-        f"ok AS (SELECT *, coalesce(CASE _ev\n{branches}\n    ELSE false END, false) AS _ok FROM sw)",
+        f"ok AS (SELECT *, NOT _lax AND coalesce(CASE _ev\n{branches}\n    ELSE false END, false) AS _ok FROM sw)",
     ]
     select = ",\n  ".join(f"{expr} AS {col}" for col, expr in _output_columns(f).items())
     return "WITH " + ",\n".join(stages) + f"\nSELECT _ok, CASE WHEN NOT _ok THEN line END AS _raw,\n  {select}\nFROM ok"

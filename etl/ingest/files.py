@@ -9,7 +9,7 @@ route. Bad input never raises here: an unreadable file or invalid UTF-8 becomes 
 
 from __future__ import annotations
 
-import gzip
+import os
 import queue
 import threading
 import zlib
@@ -25,29 +25,48 @@ import pyarrow.compute as pc
 from etl.ingest.fast_sql import sql_str
 from etl.ingest.validate import _qrow
 
-#: File name endings read from directories.
-EVENT_FILE_SUFFIXES: tuple[str, ...] = (".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz", ".parquet")
+#: File name endings read from directories (compared case-insensitively: `.JSONL` is read too).
+EVENT_FILE_SUFFIXES: tuple[str, ...] = (".jsonl", ".ndjson", ".json", ".jsonl.gz", ".ndjson.gz", ".json.gz", ".parquet")
 
 CHUNK_BYTES = 32 << 20
 
 
+@dataclass
+class Discovered:
+    """The files a run reads, and every file (or directory) under its inputs it does not read, with why."""
+
+    files: list[Path]
+    skipped: list[tuple[str, str]]
+
+
 def discover_files(paths: Sequence[str | Path]) -> list[Path]:
-    """Expand inputs into files: a directory means every event file below it (recursively, sorted by path).
+    """The files `scan_inputs` reads."""
+    return scan_inputs(paths).files
+
+
+def is_event_file(name: str) -> bool:
+    return name.lower().endswith(EVENT_FILE_SUFFIXES)
+
+
+def is_parquet(path: Path) -> bool:
+    return path.name.lower().endswith(".parquet")
+
+
+def scan_inputs(paths: Sequence[str | Path]) -> Discovered:
+    """Expand inputs into files: a directory means every event file below it (recursively, following directory
+    links, each real directory once; sorted by path), and every other file below it is listed as skipped.
 
     A file given explicitly is read whatever its name (Parquet if it ends in .parquet, else NDJSON).
     A path that does not exist is a configuration error and raises FileNotFoundError.
     """
     files: list[Path] = []
+    skipped: list[tuple[str, str]] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            files.extend(
-                sorted(
-                    f
-                    for f in path.rglob("*")
-                    if f.is_file() and not f.name.startswith(".") and f.name.endswith(EVENT_FILE_SUFFIXES)
-                )
-            )
+            found, skip = _walk(path)
+            files.extend(found)
+            skipped.extend(skip)
         elif path.is_file():
             files.append(path)
         else:
@@ -55,7 +74,32 @@ def discover_files(paths: Sequence[str | Path]) -> list[Path]:
     unique: dict[Path, Path] = {}  # a file named twice is read once (else all its events become duplicates)
     for f in files:
         unique.setdefault(f.resolve(), f)
-    return list(unique.values())
+    return Discovered(list(unique.values()), skipped)
+
+
+def _walk(root: Path) -> tuple[list[Path], list[tuple[str, str]]]:
+    files: list[Path] = []
+    skipped: list[tuple[str, str]] = []
+    seen: set[tuple[int, int]] = set()
+    for top, dirs, names in os.walk(root, followlinks=True):
+        st = os.stat(top)
+        if (st.st_dev, st.st_ino) in seen:  # a link back to a directory already read: a loop, or a second way in
+            skipped.append((top, "directory already read (link loop or second link)"))
+            dirs[:] = []
+            continue
+        seen.add((st.st_dev, st.st_ino))
+        dirs.sort()
+        for name in sorted(names):
+            f = Path(top) / name
+            if name.startswith("."):
+                skipped.append((str(f), "hidden file"))
+            elif not f.is_file():
+                skipped.append((str(f), "not a regular file (broken link, FIFO, socket or device)"))
+            elif not is_event_file(name):
+                skipped.append((str(f), f"not an event file name (read: {', '.join(EVENT_FILE_SUFFIXES)})"))
+            else:
+                files.append(f)
+    return sorted(files), skipped
 
 
 @dataclass
@@ -71,7 +115,7 @@ def read_chunks(files: list[Path], cur: duckdb.DuckDBPyConnection) -> Iterator[C
 
     `cur` (a DuckDB cursor) reads Parquet files; a file that breaks off ends with one row at the line reached."""
     for idx, path in enumerate(files):
-        reader = _parquet_chunks if path.name.endswith(".parquet") else _ndjson_chunks
+        reader = _parquet_chunks if is_parquet(path) else _ndjson_chunks
         last = 0
         try:
             for chunk in reader(path, idx, cur):
@@ -91,7 +135,8 @@ def _ndjson_chunks(path: Path, idx: int, _cur: Any) -> Iterator[Chunk | dict[str
     """
     with open(path, "rb") as probe:
         gz = probe.read(2) == b"\x1f\x8b"
-    with gzip.open(path, "rb") if gz else open(path, "rb") as fh:
+    with open(path, "rb") as raw:
+        fh = _Gunzip(raw) if gz else raw
         first, rest, skip = 1, b"", 0
         while True:
             buf = bytearray(len(rest) + CHUNK_BYTES)
@@ -118,6 +163,41 @@ def _ndjson_chunks(path: Path, idx: int, _cur: Any) -> Iterator[Chunk | dict[str
                 return
             if eof:
                 return
+
+
+class _Gunzip:
+    """Gzip decompression (multi-member) that hands out every byte it could decompress before it raises: where
+    `gzip.GzipFile.readinto` drops the whole read that hits a truncated or corrupt stream (up to a MiB of
+    readable lines), this keeps every complete line before the break."""
+
+    _IN = 1 << 13  # compressed bytes per step: a corrupt block loses at most one step's output
+
+    def __init__(self, raw: Any) -> None:
+        self.raw, self.d = raw, zlib.decompressobj(wbits=31)
+        self.out, self.pos, self.tail = b"", 0, b""
+
+    def _step(self) -> bool:
+        """Decompress some more into `out`; False at a clean end of the file."""
+        if self.d.eof:  # a member ended: another may follow
+            rest = self.d.unused_data or self.raw.read(self._IN)
+            if not rest:
+                return False
+            self.d, self.tail = zlib.decompressobj(wbits=31), rest
+        data = self.tail or self.raw.read(self._IN)
+        if not data:
+            raise EOFError("compressed file ended before the end-of-stream marker was reached")
+        self.out, self.pos = self.d.decompress(data, 1 << 20), 0
+        self.tail = self.d.unconsumed_tail
+        return True
+
+    def readinto(self, view: memoryview) -> int:
+        while self.pos >= len(self.out):
+            if not self._step():
+                return 0
+        n = min(len(view), len(self.out) - self.pos)
+        view[:n] = self.out[self.pos : self.pos + n]
+        self.pos += n
+        return n
 
 
 def _fill(fh: Any, view: memoryview) -> tuple[int, Exception | None]:

@@ -32,6 +32,7 @@ from pydantic import (
 )
 from pydantic.fields import FieldInfo
 
+from etl.ingest import jsontext
 from etl.ingest.columns import EVENT_NAMES
 
 #: Exact `ts` shape: ISO-8601, UTC (`Z` or `+00:00`), exactly three fraction digits. ASCII digits only.
@@ -42,11 +43,12 @@ TS_STRPTIME = "%Y-%m-%dT%H:%M:%S.%f"
 
 
 def load_json(text: str | bytes) -> Any:
-    """`json.loads` that, like DuckDB's parser, keeps the first of duplicate keys and rejects lone surrogates.
+    """Strict `json.loads` (`jsontext.loads`: no NaN, no trailing comma, bounded depth) that, like DuckDB's
+    parser, keeps the first of duplicate keys and rejects lone surrogates.
 
     Both rules keep the pydantic path and the SQL path in agreement on the same input text.
     """
-    value = json.loads(text, object_pairs_hook=_first_key_wins)
+    value = jsontext.loads(text if isinstance(text, str) else text.decode(), object_pairs_hook=_first_key_wins)
     json.dumps(value, ensure_ascii=False).encode()  # UnicodeEncodeError (a ValueError) on lone surrogates
     return value
 

@@ -14,6 +14,7 @@ Design (for speed at millions of events):
 from __future__ import annotations
 
 import tempfile
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,8 +29,9 @@ from pydantic import BaseModel
 
 from etl.connections import connect
 from etl.ingest.columns import EVENT_SCHEMA
-from etl.ingest.fast_sql import CHUNK_SCHEMA, FAST_SQL, sql_str
-from etl.ingest.files import discover_files, prefetch, read_chunks
+from etl.ingest.fast_sql import CHUNK_SCHEMA, FAST_SQL
+from etl.ingest.files import prefetch, read_chunks, scan_inputs
+from etl.ingest.repeats import split_repeats
 from etl.ingest.validate import QUARANTINE_SCHEMA, _check, _slow_path
 
 _STAGED_SCHEMA: dict[str, pl.DataType] = {**EVENT_SCHEMA, "_file": pl.Int64()}
@@ -38,32 +40,40 @@ _STAGED_SCHEMA: dict[str, pl.DataType] = {**EVENT_SCHEMA, "_file": pl.Int64()}
 class StagedEvents(BaseModel):
     """What `stage_events` hands to the mart load: the staged Parquet files and the ingest counts.
 
-    Invariant: events_read == events_valid + duplicates + quarantined."""
+    Invariant: events_read == events_valid + duplicates + conflicts + quarantined (the quarantine file holds the
+    `quarantined` rows and one row per conflicting copy)."""
 
     run_id: str
     started: datetime  # UTC, when staging began
     events_path: str
-    repeats_path: str | None
+    repeats_path: str  # (an empty file when nothing repeats)
     quarantine_path: str
     files_read: int
     events_read: int
     events_valid: int
     duplicates: int
     quarantined: int
+    conflicts: int = 0
+    files_skipped: list[str] = []
 
-    def batch_query(self) -> str:
-        return batch_query(self.events_path, self.repeats_path)
+    def batch_params(self) -> dict[str, str]:
+        """The parameters of `BATCH_SQL` for this batch."""
+        return {"events": self.events_path, "repeats": self.repeats_path}
 
 
 @dataclass
 class IngestResult:
-    """Outcome of one ingestion run. Invariant: events_read == len(events) + duplicates + len(quarantine)."""
+    """Outcome of one ingestion run.
+
+    Invariant: events_read == len(events) + duplicates + len(quarantine) (conflicting copies are in the
+    quarantine, `conflicts` of them)."""
 
     events: pl.DataFrame
     quarantine: pl.DataFrame
     files_read: int
     events_read: int
     duplicates: int
+    conflicts: int = 0
 
 
 def read_events(paths: Sequence[str | Path], run_id: str) -> IngestResult:
@@ -73,58 +83,63 @@ def read_events(paths: Sequence[str | Path], run_id: str) -> IngestResult:
         staged = stage_events(paths, run_id, Path(tmp))
         con = connect()
         try:
-            events = con.sql(staged.batch_query()).pl().sort("_file", "source_line").drop("_file")
+            batch = con.sql(f"SELECT * FROM {BATCH_SQL}", params=staged.batch_params())
+            events = batch.pl().sort("_file", "source_line").drop("_file")
         finally:
             con.close()
-        quarantine = pl.read_parquet(staged.quarantine_path)
-    return IngestResult(events, quarantine, staged.files_read, staged.events_read, staged.duplicates)
+        quarantine = pl.read_parquet(staged.quarantine_path, glob=False)
+    return IngestResult(events, quarantine, staged.files_read, staged.events_read, staged.duplicates, staged.conflicts)
 
 
-def batch_query(events_path: str | Path, repeats_path: str | Path | None) -> str:
-    """DuckDB SQL for a staged batch: every accepted event once, its repeated deliveries left out."""
-    query = f"SELECT e.* FROM read_parquet({sql_str(str(events_path))}) e"
-    if repeats_path:  # (DuckDB 2.0 binds an ANTI JOIN's * only through table aliases)
-        query += f" ANTI JOIN read_parquet({sql_str(str(repeats_path))}) r USING (_file, source_line)"
-    return query
+#: A staged batch as a FROM item: every accepted event once, its repeated deliveries (and conflicting copies) left
+#: out. The staged files are the parameters `$events` and `$repeats` (`StagedEvents.batch_params`): paths are
+#: never spliced into SQL text. (DuckDB 2.0 binds an ANTI JOIN's * only through table aliases.)
+BATCH_SQL = "(SELECT e.* FROM read_parquet($events) e ANTI JOIN read_parquet($repeats) r USING (_file, source_line))"
 
 
 def stage_events(paths: Sequence[str | Path], run_id: str, directory: str | Path) -> StagedEvents:
     """Read every event file under `paths` into `directory`: `events.parquet` (accepted rows: EVENT_SCHEMA plus
-    the file ordinal `_file`), `repeats.parquet` (file and line of every repeated delivery of an event_id after
-    its first in (file, line) order; only if there are any) and `quarantine.parquet`.
+    the file ordinal `_file`), `repeats.parquet` (file and line of every row left out of the batch: repeated
+    deliveries of an event_id after its first in (file, line) order, and every copy of a conflicting id) and
+    `quarantine.parquet` (written as it comes, so bad input never piles up in memory).
 
     Repeats are few, so they are listed rather than rewriting the events without them."""
     started = datetime.now(UTC)
-    files = discover_files(paths)
+    found = scan_inputs(paths)
+    files = found.files
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     events_path = directory / "events.parquet"
+    quarantine_path = directory / "quarantine.parquet"
     sink = _ParquetSink(events_path)
+    bad = QuarantineSink(quarantine_path, run_id)
     try:
-        rescued, bad, events_read = _scan(files, fast=True, sink=sink)
+        events_read = _scan(files, fast=True, sink=sink, bad=bad)
     except duckdb.Error:  # an input DuckDB chokes on after all: redo the run the slow, line-by-line way
         sink.discard()
+        bad.discard()
         sink = _ParquetSink(events_path)
-        rescued, bad, events_read = _scan(files, fast=False, sink=sink)
-    if rescued:
-        sink(pl.DataFrame(rescued, schema=_STAGED_SCHEMA, orient="row"))
+        bad = QuarantineSink(quarantine_path, run_id)
+        events_read = _scan(files, fast=False, sink=sink, bad=bad)
     sink.close()
     repeats_path = directory / "repeats.parquet"
-    duplicates = _list_repeats(events_path, repeats_path)
-    quarantine_path = directory / "quarantine.parquet"
-    quarantine = pl.DataFrame([{**row, "RUN_ID": run_id} for row in bad], schema=QUARANTINE_SCHEMA, orient="row")
-    quarantine.write_parquet(quarantine_path)
+    duplicates, conflicts = split_repeats(events_path, repeats_path, run_id)
+    quarantined = bad.rows
+    bad.write(conflicts)
+    bad.close()
     return StagedEvents(
         run_id=run_id,
         started=started,
         events_path=str(events_path),
-        repeats_path=str(repeats_path) if duplicates else None,
+        repeats_path=str(repeats_path),
         quarantine_path=str(quarantine_path),
         files_read=len(files),
         events_read=events_read,
-        events_valid=sink.rows - duplicates,
+        events_valid=sink.rows - duplicates - conflicts.height,
         duplicates=duplicates,
-        quarantined=quarantine.height,
+        conflicts=conflicts.height,
+        quarantined=quarantined,
+        files_skipped=[f"{p}: {why}" for p, why in found.skipped],
     )
 
 
@@ -159,35 +174,84 @@ class _ParquetSink:
             self._writer.close()
 
 
-def _list_repeats(events_path: Path, repeats_path: Path) -> int:
-    """Write the (file, line) of each repeated delivery of an event_id to `repeats_path`; returns how many."""
-    con = connect()
-    try:
-        events = f"read_parquet({sql_str(str(events_path))})"
-        con.sql(
-            f"CREATE TEMP TABLE repeats AS SELECT _file, source_line FROM ("
-            f" SELECT _file, source_line, row_number() OVER (PARTITION BY event_id ORDER BY _file, source_line) AS n"
-            f" FROM {events} WHERE event_id IN (SELECT event_id FROM {events} GROUP BY ALL HAVING count(*) > 1)"
-            f") WHERE n > 1"
-        )
-        count = con.sql("SELECT count(*) FROM repeats").fetchall()[0][0]
-        if count:
-            con.sql(f"COPY repeats TO {sql_str(str(repeats_path))} (FORMAT parquet)")
-        return count
-    finally:
-        con.close()
+class QuarantineSink:
+    """Quarantine rows streamed to one Parquet file in batches of `batch` rows: memory stays bounded whatever the
+    share of bad input. `append` is safe from two threads (the reader thread and the one checking rejects)."""
+
+    def __init__(self, path: Path, run_id: str, batch: int = 10_000) -> None:
+        self.path, self.run_id, self.batch, self.rows = path, run_id, batch, 0
+        self._buffer: list[dict[str, Any]] = []
+        self._writer: pq.ParquetWriter | None = None
+        self._lock = threading.Lock()
+
+    def append(self, row: dict[str, Any]) -> None:
+        with self._lock:
+            self._buffer.append(row)
+            self.rows += 1
+            if len(self._buffer) >= self.batch:
+                self._flush()
+
+    def write(self, frame: pl.DataFrame) -> None:
+        """Append whole rows of QUARANTINE_SCHEMA (not counted in `rows`)."""
+        with self._lock:
+            self._flush()
+            if frame.height:
+                self._write(frame.select(list(QUARANTINE_SCHEMA)).cast(QUARANTINE_SCHEMA))  # type: ignore[arg-type]
+
+    def _flush(self) -> None:
+        if self._buffer:
+            rows = [{**r, "RUN_ID": self.run_id} for r in self._buffer]
+            self._buffer = []
+            self._write(pl.DataFrame(rows, schema=QUARANTINE_SCHEMA, orient="row"))
+
+    def _write(self, frame: pl.DataFrame) -> None:
+        table = frame.to_arrow()
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(self.path, table.schema)
+        self._writer.write_table(table.cast(self._writer.schema))
+
+    def discard(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        self._buffer = []
+        self.rows = 0
+        self.path.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        with self._lock:
+            self._flush()
+            if self._writer is None:
+                pl.DataFrame(schema=QUARANTINE_SCHEMA).write_parquet(self.path)
+            else:
+                self._writer.close()
+                self._writer = None
 
 
-_Scan = tuple[list[dict[str, Any]], list[dict[str, Any]], int]
+class _Rescued(list):
+    """Rows the models accepted after the SQL rejected them, handed to the event sink in batches."""
+
+    def __init__(self, sink: Callable[[pl.DataFrame], None], batch: int = 10_000) -> None:
+        super().__init__()
+        self.sink, self.batch = sink, batch
+
+    def append(self, row: dict[str, Any]) -> None:
+        super().append(row)
+        if len(self) >= self.batch:
+            self.flush()
+
+    def flush(self) -> None:
+        if self:
+            self.sink(pl.DataFrame(list(self), schema=_STAGED_SCHEMA, orient="row"))
+            self.clear()
 
 
-def _scan(files: list[Path], fast: bool, sink: Callable[[pl.DataFrame], None]) -> _Scan:
-    """Stream all files through one FAST_SQL query (planned once), handing accepted rows to `sink`; if not
-    `fast`, through pydantic only. Returns the rows the models rescued, the quarantine rows and the rows read."""
+def _scan(files: list[Path], fast: bool, sink: Callable[[pl.DataFrame], None], bad: QuarantineSink) -> int:
+    """Stream all files through one FAST_SQL query (planned once), handing accepted rows to `sink` and
+    quarantine rows to `bad`; if not `fast`, through pydantic only. Returns the rows read."""
     names = [str(f) for f in files]
-    rescued: list[dict[str, Any]] = []
-    bad: list[dict[str, Any]] = []
-    side: list[dict[str, Any]] = []  # rows quarantined while reading; filled on DuckDB's scan thread
+    rescued = _Rescued(sink)
+    side = 0  # rows quarantined while reading; counted on DuckDB's scan thread
     streamed = slow_lines = 0
     con = connect()
     try:
@@ -195,10 +259,11 @@ def _scan(files: list[Path], fast: bool, sink: Callable[[pl.DataFrame], None]) -
         con.sql("SET produce_arrow_string_view = true")
 
         def batches() -> Iterator[pa.RecordBatch]:
-            nonlocal slow_lines
+            nonlocal slow_lines, side
             for unit in prefetch(read_chunks(files, con.cursor())):
                 if isinstance(unit, dict):  # quarantined while reading (unreadable file, invalid UTF-8)
-                    side.append(unit)
+                    side += 1
+                    bad.append(unit)
                 elif not fast:  # (single-threaded: the caller drains this generator itself)
                     slow_lines += _slow_path(unit.lines, unit.file_idx, names[unit.file_idx], rescued, bad)
                 else:
@@ -211,9 +276,10 @@ def _scan(files: list[Path], fast: bool, sink: Callable[[pl.DataFrame], None]) -
         else:
             for _ in batches():
                 pass
+        rescued.flush()
     finally:
         con.close()
-    return rescued, side + bad, streamed + slow_lines + len(side)
+    return streamed + slow_lines + side
 
 
 def _stream(
@@ -221,8 +287,8 @@ def _stream(
     batches: Iterator[pa.RecordBatch],
     names: list[str],
     sink: Callable[[pl.DataFrame], None],
-    rescued: list[dict[str, Any]],
-    bad: list[dict[str, Any]],
+    rescued: Any,
+    bad: Any,
 ) -> int:
     """Run FAST_SQL over the line batches; keep accepted rows, check rejected ones. Returns rows seen."""
     seen = 0

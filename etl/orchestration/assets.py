@@ -10,11 +10,14 @@ import polars as pl
 
 from etl.connections import connect
 from etl.ingest.config.staging import StagedConfig, stage_config
+from etl.ingest.leftovers import clean_leftovers, mark_own
 from etl.ingest.staging import StagedEvents, stage_events
 from etl.orchestration.config import ConfigLogConfig, GimOptionsConfig, IngestConfig, MartResource
 from etl.pipeline.load import load_run, rederive_window
 from etl.storage import serving
 from etl.storage.ddl import tables_of_kind
+from etl.storage.serving import PUBLISH_FAILED, republish
+from etl.storage.writer import writer_lock
 
 #: The mart's tables that are assets: every kind but the loader's internal key map.
 MART_TABLES = tables_of_kind("fact", "dimension", "operations", "staging")
@@ -24,8 +27,18 @@ MART_TABLES = tables_of_kind("fact", "dimension", "operations", "staging")
 def raw_events(context: dg.AssetExecutionContext, config: IngestConfig, mart_db: MartResource) -> StagedEvents:
     """Contract events read from NDJSON/Parquet, validated, de-duplicated within the batch, staged as Parquet.
     Bad input goes to the quarantine with file, line, field and reason; it never fails the run."""
-    staged = stage_events(config.events, context.run_id, mart_db.staging_path(context.run_id))
-    for row in pl.read_parquet(staged.quarantine_path, n_rows=20).iter_rows(named=True):
+    directory = mart_db.staging_path(context.run_id)
+    for gone in clean_leftovers(directory.parent, context.run_id, _unfinished(context.instance)):
+        context.log.info(f"removed the staging leftovers of a run that ended: {gone}")
+    mark_own(directory)
+    try:
+        staged = stage_events(config.events, context.run_id, directory)
+    except BaseException:  # a failed run leaves nothing behind (a full disk stays full otherwise)
+        shutil.rmtree(directory, ignore_errors=True)
+        raise
+    for skipped in staged.files_skipped:
+        context.log.warning(f"skipped {skipped}")
+    for row in pl.read_parquet(staged.quarantine_path, n_rows=20, glob=False).iter_rows(named=True):
         context.log.warning(f"quarantined {row['SOURCE_FILE']}:{row['SOURCE_LINE']} [{row['FIELD']}] {row['REASON']}")
     context.add_output_metadata({k: v for k, v in staged.model_dump().items() if isinstance(v, int)})
     return staged
@@ -63,15 +76,18 @@ def gim_mart(
 ):
     """The single writer: appends the batch to STG_EVENTS, re-derives every interaction it touches with GIM's
     rules and replaces those facts under stable ids, in one transaction."""
-    con = connect(mart_db.database)
     try:
-        window = mart_db.late_arrival_window_hours * 3600
-        result = load_run(con, raw_events, config.to_options(), window, config=raw_config)
-        counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in MART_TABLES}
+        with writer_lock(mart_db.database):
+            con = connect(mart_db.database)
+            try:
+                window = mart_db.late_arrival_window_hours * 3600
+                result = load_run(con, raw_events, config.to_options(), window, config=raw_config)
+                counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in MART_TABLES}
+            finally:
+                con.close()
+            served = _publish(mart_db, context.run_id)
     finally:
-        con.close()
-    served = serving.publish(mart_db.database, mart_db.serving_database or None)
-    shutil.rmtree(Path(raw_events.events_path).parent, ignore_errors=True)
+        shutil.rmtree(Path(raw_events.events_path).parent, ignore_errors=True)
     run_meta = {
         "events_read": raw_events.events_read,
         "events_loaded": result.events_loaded,
@@ -88,6 +104,27 @@ def gim_mart(
             meta.update(run_meta)
             meta["serving_file"] = str(served)
         yield dg.MaterializeResult(asset_key=["mart", table], metadata=meta)
+
+
+def _publish(mart_db: MartResource, run_id: str) -> Path:
+    """The serving copy after a committed load; if it fails, the run fails saying exactly what happened."""
+    try:
+        return serving.publish(mart_db.database, mart_db.serving_database or None)
+    except Exception as exc:
+        raise dg.Failure(
+            description=f"{PUBLISH_FAILED} (run {run_id}): {exc}; republish it with `{republish(mart_db.database)}`",
+            metadata={"mart_committed": True, "serving_published": False},
+        ) from exc
+
+
+def _unfinished(instance: dg.DagsterInstance):
+    """Runs this instance knows and that have not finished: their staging directories are still in use."""
+
+    def still_running(run_id: str) -> bool:
+        run = instance.get_run_by_id(run_id)
+        return run is not None and not run.is_finished
+
+    return still_running
 
 
 #: Event-time days. Ingestion is file-driven (sensor, CLI); derivation can be replayed per day of event time.
@@ -113,18 +150,19 @@ def facts_by_event_day(
     """Re-derive the facts of every interaction with an event on this day, from the stored events, under the
     options of this run (schedules re-run yesterday for late events; backfills replay a date range)."""
     window = context.partition_time_window
-    con = connect(mart_db.database)
-    try:
-        result = rederive_window(
-            con,
-            context.run_id,
-            int(window.start.timestamp() * 1000),
-            int(window.end.timestamp() * 1000),
-            config.to_options(),
-        )
-    finally:
-        con.close()
-    served = serving.publish(mart_db.database, mart_db.serving_database or None)
+    with writer_lock(mart_db.database):
+        con = connect(mart_db.database)
+        try:
+            result = rederive_window(
+                con,
+                context.run_id,
+                int(window.start.timestamp() * 1000),
+                int(window.end.timestamp() * 1000),
+                config.to_options(),
+            )
+        finally:
+            con.close()
+        served = _publish(mart_db, context.run_id)
     return dg.MaterializeResult(
         metadata={
             "interactions_rederived": result.interactions_rederived,

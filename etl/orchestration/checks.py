@@ -25,7 +25,7 @@ def _check(
 
 @dg.asset_check(asset=dg.AssetKey(["mart", "CTL_AUDIT_LOG"]), blocking=True)
 def input_counts_add_up(mart_db: MartResource) -> dg.AssetCheckResult:
-    """read = loaded + duplicates + quarantined, for every run in CTL_AUDIT_LOG."""
+    """read = loaded + duplicates + conflicts + quarantined, for every run in CTL_AUDIT_LOG."""
     return _check(quality.counts_add_up, mart_db)
 
 

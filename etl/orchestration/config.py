@@ -1,6 +1,7 @@
 """Dagster run config and resources: derived from the domain's option model and `etl.settings`, never restated."""
 
 import json
+import re
 from pathlib import Path
 
 import dagster as dg
@@ -74,5 +75,9 @@ class MartResource(dg.ConfigurableResource):
     serving_database: str = Field("", description=_described("serving_db"))
 
     def staging_path(self, run_id: str) -> Path:
-        base = Path(self.staging_dir) if self.staging_dir else Path(f"{self.database}.staging")
-        return base / run_id
+        """`<mart>.staging/<run_id>`; glob characters of the mart's name are replaced, since the staged Parquet
+        files are read by DuckDB, whose file readers expand globs (a mart named `x [1].duckdb` must work)."""
+        if self.staging_dir:
+            return Path(self.staging_dir) / run_id
+        db = Path(self.database)
+        return db.with_name(re.sub(r"[*?\[\]{}]", "_", db.name) + ".staging") / run_id

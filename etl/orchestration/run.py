@@ -11,6 +11,18 @@ from etl.domain.options import GimOptions
 from etl.orchestration.assets import ASSETS
 from etl.orchestration.checks import CHECKS, WARN_CHECKS
 from etl.orchestration.config import GimOptionsConfig, MartResource
+from etl.settings import runtime
+
+
+def _mart(db: str) -> MartResource:
+    """The mart resource of a CLI run: `db`, and the `GIM_ETL_*` settings for the rest."""
+    settings = runtime()
+    return MartResource(
+        database=str(db),
+        staging_dir=settings.staging_dir,
+        serving_database=settings.serving_db,
+        late_arrival_window_hours=settings.late_arrival_window_hours,
+    )
 
 
 def run_pipeline(
@@ -31,7 +43,7 @@ def run_pipeline(
         return dg.materialize(
             [*ASSETS, *CHECKS, *WARN_CHECKS],
             run_config=run_config,
-            resources={"mart_db": MartResource(database=str(db))},
+            resources={"mart_db": _mart(db)},
             instance=instance,
             raise_on_error=False,
             tags={"gim-etl/entry": "cli"},

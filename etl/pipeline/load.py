@@ -26,7 +26,7 @@ from etl.connections import connect
 from etl.domain.options import GimOptions
 from etl.domain.rules import RejectionKind
 from etl.ingest.config.staging import StagedConfig, stage_config
-from etl.ingest.staging import StagedEvents, stage_events
+from etl.ingest.staging import BATCH_SQL, StagedEvents, stage_events
 from etl.pipeline import config_load
 from etl.pipeline.agent_load import AgentLoad
 from etl.settings import runtime
@@ -44,8 +44,6 @@ from etl.transform.facts import derive_facts
 
 log = logging.getLogger(__name__)
 
-_QUARANTINE_COLUMNS = ("SOURCE_FILE", "SOURCE_LINE", "FIELD", "RAW", "REASON", "EVENT_ID")
-
 
 @contextmanager
 def _step(what: str) -> Iterator[None]:
@@ -61,28 +59,41 @@ def load_run(
     options: GimOptions,
     late_window_s: int = 86400,
     config: StagedConfig | None = None,
+    max_skew_s: int | None = None,
 ) -> RunCounts:
     """Load one run's staged events and quarantine into the mart `con` is open on; one transaction.
 
-    An event the rules reject for an interaction never submitted waits (stored, no facts) until it is
-    `late_window_s` older than the newest stored event; then it is quarantined like every other rejection."""
+    Windows are measured on the loader's clock, never on another interaction's events: an event dated more than
+    `max_skew_s` (default: the setting GIM_ETL_MAX_CLOCK_SKEW_HOURS) ahead of it is quarantined; an event the
+    rules reject for an interaction never submitted waits (stored, no facts) until `late_window_s` have passed
+    since its interaction's newest event arrived, then it is quarantined like every other rejection, by the
+    first run that sees the window passed."""
     counts = RunCounts(staged.run_id, staged.started, files_read=staged.files_read, events_read=staged.events_read)
+    counts.files_skipped = list(staged.files_skipped)
+    now_ms = int(datetime.now(UTC).timestamp() * 1000)
+    skew_s = runtime().max_clock_skew_hours * 3600 if max_skew_s is None else max_skew_s
     ensure_schema(con)
     with transaction(con):
         counts.audit_key = allocate_one(con, "AUDIT", staged.run_id)
         cfg_counts = config_load.append(con, config, staged.run_id)  # first: this run's facts see it
         with _step("append new events to STG_EVENTS"):
-            batch_rows, inserted = event_store.append_events(con, staged.batch_query(), staged.run_id)
+            appended = event_store.append_events(
+                con, BATCH_SQL, staged.batch_params(), staged.run_id, now_ms + skew_s * 1000
+            )
         event_store.touch_run(con, staged.run_id)
-        horizon = event_store.newest_event_ms(con)
-        late = _Quarantining(staged.run_id, horizon - late_window_s * 1000)
-        moved = _Rederivation(con, counts, options, late).run()
-        moved += _agent_states(con, counts, options, AgentLoad(staged.run_id, orphan_before_ms=late.orphan_before_ms))
-        ingest_rejects = pl.read_parquet(staged.quarantine_path)
-        event_store.quarantine(con, ingest_rejects.select(_QUARANTINE_COLUMNS), staged.run_id)
-        counts.events_duplicate = batch_rows - inserted + staged.duplicates
-        counts.events_quarantined = ingest_rejects.height + moved
-        counts.events_loaded = inserted - moved
+        event_store.touch_waiting(con, now_ms - late_window_s * 1000)
+        started_ms = int(staged.started.timestamp() * 1000)
+        arrivals = event_store.arrivals_ms(con, staged.run_id, started_ms)
+        late = _Quarantining(staged.run_id, now_ms - late_window_s * 1000, arrivals)
+        _Rederivation(con, counts, options, late).run()
+        # agents who never logged in: their events wait as long as an interaction's (loader's clock)
+        agents = AgentLoad(staged.run_id, orphan_before_ms=now_ms - late_window_s * 1000)
+        agent_moved = _agent_states(con, counts, options, agents)
+        event_store.quarantine_file(con, staged.quarantine_path, staged.run_id)
+        counts.events_duplicate = appended.duplicates + staged.duplicates
+        counts.events_conflict = appended.conflicts + staged.conflicts
+        counts.events_quarantined = staged.quarantined + appended.future + late.moved_own + agent_moved
+        counts.events_loaded = appended.inserted - late.moved_own - agent_moved
         ensure_calendar(con, [], options, ACTIVE_END_TS)  # days ahead and date-time-tz, also on a quiet run
         audit.write_audit(con, counts, options)
         with _step("configuration dimensions and IRF keys"):
@@ -116,21 +127,33 @@ def _agent_states(con: duckdb.DuckDBPyConnection, counts: RunCounts, options: Gi
     return moved
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Quarantining:
-    """Which rejected events a load moves from the store to the quarantine: only its own run's, and those
-    waiting for their interaction's submission only once they are older than `orphan_before_ms`."""
+    """Which rejected stored events a load moves to the quarantine: every rejection but those waiting for their
+    interaction's submission whose window has not passed yet (the interaction's newest event arrived at or after
+    `waiting_since_ms` on the loader's clock). `arrivals` maps each run to the time it stored its events.
+
+    Events stored by earlier runs can be moved too (their window passed, or a late event contradicts them); the
+    audit counts only this run's own (`moved_own`) against this run's input."""
 
     run_id: str
-    orphan_before_ms: int
+    waiting_since_ms: int
+    arrivals: dict[str, int]
+    moved_own: int = 0
 
     def select(self, rejected: pl.DataFrame, stored: pl.DataFrame) -> pl.DataFrame:
+        arrived = pl.col("run_id").replace_strict(self.arrivals, default=None, return_dtype=pl.Int64)
+        newest = stored.group_by("interaction_id").agg(arrived.max().alias("_arrived"))
         rejected = rejected.join(
-            stored.filter(pl.col("run_id") == self.run_id).select("event_id", "ts_ms", "source_file", "source_line"),
+            stored.select("event_id", "interaction_id", "ts_ms", "source_file", "source_line", "run_id"),
             on="event_id",
+        ).join(newest, on="interaction_id", how="left")
+        waits = (pl.col("kind") == RejectionKind.NEVER_SUBMITTED.value) & (
+            pl.col("_arrived").is_null() | (pl.col("_arrived") >= self.waiting_since_ms)
         )
-        waits = pl.col("kind") == RejectionKind.NEVER_SUBMITTED.value
-        return rejected.filter(~waits | (pl.col("ts_ms") < self.orphan_before_ms))
+        chosen = rejected.filter(~waits)
+        self.moved_own += chosen.filter(pl.col("run_id") == self.run_id).height
+        return chosen
 
 
 @dataclass
@@ -184,16 +207,7 @@ class _Rederivation:
     def _quarantine(self, rejected: pl.DataFrame) -> int:
         if not rejected.height:
             return 0
-        rows = rejected.select(
-            SOURCE_FILE="source_file",
-            SOURCE_LINE="source_line",
-            FIELD="field",
-            RAW=pl.lit(None, pl.String),
-            REASON="reason",
-            EVENT_ID="event_id",
-        )
-        event_store.quarantine(self.con, rows, self.late.run_id)  # type: ignore[union-attr]
-        event_store.remove_events(self.con, rejected["event_id"])
+        event_store.quarantine_stored(self.con, rejected, self.late.run_id)  # type: ignore[union-attr]
         return rejected.height
 
 
@@ -203,6 +217,7 @@ def load_files(
     options: GimOptions,
     run_id: str | None = None,
     cfg: Sequence[str | Path] = (),
+    late_window_s: int = 86400,
 ) -> RunCounts:
     """Stage event files (and configuration files `cfg`) and load them into the mart file `db`, without Dagster,
     checks or serving copy (the golden fixtures' writer; Dagster's assets call the same steps)."""
@@ -212,6 +227,6 @@ def load_files(
         config = stage_config(cfg, run_id, Path(tmp)) if cfg else None
         con = connect(db)
         try:
-            return load_run(con, staged, options, config=config)
+            return load_run(con, staged, options, late_window_s, config=config)
         finally:
             con.close()

@@ -147,10 +147,12 @@ def _agent_fields(num: int) -> dict[str, str]:
     return got
 
 
-def _replay(d: _Draw, day: int, targets: ConfigLog | None = None) -> list[dict[str, Any]]:
-    """One interaction's events (a documented flow with the drawn cast)."""
+def _replay(d: _Draw, day: int, period: str = "", targets: ConfigLog | None = None) -> list[dict[str, Any]]:
+    """One interaction's events (a documented flow with the drawn cast). `period` (seed and start date) is in
+    every interaction and event id, so two generated periods never share an id: loading one on top of another
+    (or on top of the sample) adds its events instead of making them duplicates or conflicts."""
     cast = Cast(
-        p=f"d{day}n{d.n}-",
+        p=f"d{day}n{d.n}-{period}",
         a1=f"agent{d.a1:03d}",
         a2=f"agent{d.a2:03d}",
         s1=f"Strategy{d.q1}",
@@ -233,6 +235,11 @@ def configuration(cfg: GeneratorConfig) -> ConfigLog:
     return config_log.build(cfg.agents, cfg.queues, cfg.vqs, cfg.days, cfg.start_date, cfg.seed, _agent_fields)
 
 
+def period_tag(cfg: GeneratorConfig) -> str:
+    """The part of every id that names the generated period: ``20260302s7-`` for start date 2026-03-02, seed 7."""
+    return f"{cfg.start_date.replace('-', '')}s{cfg.seed}-"
+
+
 def simulate(cfg: GeneratorConfig) -> Iterator[tuple[str, str, dict[str, Any]]]:
     """Yield (ts, event_id, event) for every simulated event, in (ts, event_id) order, streamed."""
     day0 = parse_iso(f"{cfg.start_date}T00:00:00.000Z")
@@ -244,7 +251,7 @@ def simulate(cfg: GeneratorConfig) -> Iterator[tuple[str, str, dict[str, Any]]]:
             start = iso(d.start_ms)
             while pending and pending[0][0] < start:  # nothing still to come can be earlier
                 yield heapq.heappop(pending)
-            for ev in _replay(d, day, targets):
+            for ev in _replay(d, day, period_tag(cfg), targets):
                 heapq.heappush(pending, (ev["ts"], ev["event_id"], ev))
     while pending:
         yield heapq.heappop(pending)

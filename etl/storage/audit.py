@@ -22,6 +22,8 @@ class RunCounts:
     events_loaded: int = 0
     events_duplicate: int = 0
     events_quarantined: int = 0
+    events_conflict: int = 0
+    files_skipped: list[str] = field(default_factory=list)
     interactions_rederived: int = 0
     rows: dict[str, int] = field(default_factory=dict)
     audit_key: int = 0
@@ -32,8 +34,9 @@ def write_audit(con: duckdb.DuckDBPyConnection, counts: RunCounts, options: GimO
         "INSERT OR REPLACE INTO CTL_AUDIT_LOG (RUN_ID, AUDIT_KEY, START_TIME, END_TIME, STATUS, FILES_READ,"
         " EVENTS_READ, EVENTS_LOADED, EVENTS_DUPLICATE, EVENTS_QUARANTINED, INTERACTION_FACT_ROWS,"
         " INTERACTION_RESOURCE_FACT_ROWS, MEDIATION_SEGMENT_FACT_ROWS, OPTIONS, USER_DATA_REJECTS,"
-        " SM_RES_SESSION_FACT_ROWS, SM_RES_STATE_FACT_ROWS, SM_RES_STATE_REASON_FACT_ROWS)"
-        " VALUES (?, ?, ?, ?, 'SUCCEEDED', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " SM_RES_SESSION_FACT_ROWS, SM_RES_STATE_FACT_ROWS, SM_RES_STATE_REASON_FACT_ROWS, EVENTS_CONFLICT,"
+        " FILES_SKIPPED, SKIPPED_FILES)"
+        " VALUES (?, ?, ?, ?, 'SUCCEEDED', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             counts.run_id,
             counts.audit_key,
@@ -52,5 +55,8 @@ def write_audit(con: duckdb.DuckDBPyConnection, counts: RunCounts, options: GimO
             counts.rows.get("SM_RES_SESSION_FACT", 0),
             counts.rows.get("SM_RES_STATE_FACT", 0),
             counts.rows.get("SM_RES_STATE_REASON_FACT", 0),
+            counts.events_conflict,
+            len(counts.files_skipped),
+            json.dumps(counts.files_skipped),
         ],
     )

@@ -6,6 +6,7 @@ slice-wise loading would stay in transaction memory until COMMIT (about 1 GB at 
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -15,6 +16,8 @@ import polars as pl
 
 from etl.storage.ddl import table_columns
 from etl.storage.writes import run_with
+
+_GLOB = re.compile(r"[*?\[\]{}]")
 
 
 class FactStage:
@@ -49,7 +52,7 @@ def fact_stage_dir(con: duckdb.DuckDBPyConnection) -> tempfile.TemporaryDirector
     if not (path and path[0][0]):  # an in-memory database
         return tempfile.TemporaryDirectory(prefix=".gim-facts-")
     mart_file = Path(path[0][0])
-    prefix = f".{mart_file.name}.facts-"
+    prefix = "." + _GLOB.sub("_", mart_file.name) + ".facts-"  # DuckDB expands globs in file names
     for stale in mart_file.parent.glob(f"{prefix}*"):
         shutil.rmtree(stale, ignore_errors=True)
     return tempfile.TemporaryDirectory(prefix=prefix, dir=mart_file.parent)

@@ -18,14 +18,17 @@ class Finding:
 
 
 def counts_add_up(con: duckdb.DuckDBPyConnection, run_id: str | None = None) -> Finding:
-    """Every input event of the run is loaded, a counted duplicate, or quarantined."""
+    """Every input event of the run is loaded, a counted duplicate, a quarantined conflict, or quarantined."""
     where = "WHERE RUN_ID = ?" if run_id else ""
     rows = con.execute(
-        f"SELECT RUN_ID, EVENTS_READ, EVENTS_LOADED, EVENTS_DUPLICATE, EVENTS_QUARANTINED FROM CTL_AUDIT_LOG {where}",
+        "SELECT RUN_ID, EVENTS_READ, EVENTS_LOADED, EVENTS_DUPLICATE, coalesce(EVENTS_CONFLICT, 0), EVENTS_QUARANTINED"
+        f" FROM CTL_AUDIT_LOG {where}",
         [run_id] if run_id else [],
     ).fetchall()
-    bad = [r for r in rows if r[1] != r[2] + r[3] + r[4]]
-    text = "; ".join(f"{r[0]}: read {r[1]} != loaded {r[2]} + duplicate {r[3]} + quarantined {r[4]}" for r in bad)
+    bad = [r for r in rows if r[1] != r[2] + r[3] + r[4] + r[5]]
+    text = "; ".join(
+        f"{r[0]}: read {r[1]} != loaded {r[2]} + duplicate {r[3]} + conflict {r[4]} + quarantined {r[5]}" for r in bad
+    )
     return Finding(not bad and bool(rows), text or f"{len(rows)} run(s) balanced", len(bad))
 
 
@@ -184,7 +187,7 @@ def descriptors_valid(con: duckdb.DuckDBPyConnection) -> Finding:
 def quarantine_rate(con: duckdb.DuckDBPyConnection, threshold: float = 0.01) -> Finding:
     """Share of the latest run's input that was quarantined; above `threshold` someone should look."""
     rows = con.execute(
-        "SELECT EVENTS_READ, EVENTS_QUARANTINED FROM CTL_AUDIT_LOG WHERE EVENTS_READ > 0"
+        "SELECT EVENTS_READ, EVENTS_QUARANTINED + coalesce(EVENTS_CONFLICT, 0) FROM CTL_AUDIT_LOG WHERE EVENTS_READ > 0"
         " ORDER BY START_TIME DESC LIMIT 1"
     ).fetchall()
     if not rows:

@@ -8,7 +8,9 @@ and a crash at any point leaves the previous serving file untouched.
 
 from __future__ import annotations
 
+import glob
 import os
+import shlex
 from pathlib import Path
 
 import duckdb
@@ -23,6 +25,15 @@ SERVING_STORAGE_VERSION = "v1.4.0"
 NOT_SERVED = tables_of_kind("staging", "internal")
 
 
+#: What a run reports when its load committed but the serving copy could not be written.
+PUBLISH_FAILED = "mart committed, serving copy not published"
+
+
+def republish(mart_path: str | Path) -> str:
+    """The command that republishes the serving copy of `mart_path`."""
+    return f"gim-etl publish --db {shlex.quote(str(mart_path))}"
+
+
 def serving_path_for(mart_path: str | Path) -> Path:
     """Default serving file beside the mart: ``mart.duckdb`` -> ``mart.serving.duckdb``."""
     p = Path(mart_path)
@@ -33,13 +44,13 @@ def publish(mart_path: str | Path, serving_path: str | Path | None = None) -> Pa
     """Copy the mart's tables (but `NOT_SERVED`) and views into a fresh 1.4-compatible file, then rename it into
     place."""
     target = Path(serving_path) if serving_path else serving_path_for(mart_path)
-    for stale in target.parent.glob(f".{target.name}.*.tmp"):  # left by a publish that was killed
+    for stale in target.parent.glob(glob.escape(f".{target.name}.") + "*.tmp"):  # left by a publish that was killed
         stale.unlink(missing_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     con = connect()
     try:
-        con.execute(f"ATTACH {_literal(Path(mart_path))} AS mart (READ_ONLY)")
-        con.execute(f"ATTACH {_literal(tmp)} AS serve (STORAGE_VERSION '{SERVING_STORAGE_VERSION}')")
+        con.execute("ATTACH ? AS mart (READ_ONLY)", [str(mart_path)])  # paths are parameters, never SQL text
+        con.execute(f"ATTACH ? AS serve (STORAGE_VERSION '{SERVING_STORAGE_VERSION}')", [str(tmp)])
         tables = con.execute(
             "SELECT table_name FROM duckdb_tables() WHERE database_name = 'mart' ORDER BY table_name"
         ).fetchall()
@@ -72,12 +83,6 @@ def publish(mart_path: str | Path, serving_path: str | Path | None = None) -> Pa
     con.close()
     os.replace(tmp, target)  # atomic on POSIX: readers see the old or the new file, never a partial one
     return target
-
-
-def _literal(path: Path) -> str:
-    """A path as a SQL string literal: DuckDB's ATTACH takes no bound parameter, so the path is quoted here, by
-    doubling quotes, and nowhere else."""
-    return "'" + str(path).replace("'", "''") + "'"
 
 
 def _create_in_dependency_order(statements: list[str], con: duckdb.DuckDBPyConnection) -> None:

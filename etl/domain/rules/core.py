@@ -131,6 +131,10 @@ class RejectionKind(StrEnum):
     SUBMITTED_TWICE = "submitted_twice"
     NO_PENDING_INVITATION = "no_pending_invitation"  # EventRejected/EventRevoked for a party never invited
     VQ_NEVER_ENTERED = "vq_never_entered"  # EventVirtualQueueLeft without EventVirtualQueueEntered
+    # Events that contradict their interaction's history (../shared/contract/events.md, "Rules for bad input"):
+    BEFORE_SUBMISSION = "before_submission"  # dated before the interaction's own EventInteractionSubmitted
+    AFTER_STOP = "after_stop"  # a party, queue or hold after EventProcessingStopped ended the interaction
+    PARTY_NEVER_ADDED = "party_never_added"  # EventPartyRemoved for a party that never took part
 
     @property
     def waits_for_submission(self) -> bool:
@@ -189,6 +193,7 @@ class _State:
     first_iq_seen: bool = False
     outbound_sent: bool = False
     terminated: bool = False
+    stopped: bool = False  # EventProcessingStopped seen
     last_handler: IrfRow | None = None
     last_vq: str | None = None
     place_of: dict[str, str] = field(default_factory=dict)
@@ -331,27 +336,64 @@ EVENT_RANK: dict[str, int] = {
 }
 
 
+#: Events that cannot follow EventProcessingStopped: they would start a party, a stay or a hold on an interaction
+#: that has ended (an IRF or MSF active forever). GIM: "the interaction is stopped" ends every party's IRF
+#: (https://docs.genesys.com/Documentation/PSAAS/latest/RPRT/GIMPopIRF); removals and VQ exits may still trail.
+_NOT_AFTER_STOP = frozenset(
+    {
+        "EventPlacedInQueue",
+        "EventPlacedInWorkbin",
+        "EventTakenFromQueue",
+        "EventTakenFromWorkbin",
+        "EventVirtualQueueEntered",
+        "EventAgentInvited",
+        "EventPartyAdded",
+        "EventHeld",
+        "EventResumed",
+    }
+)
+
+
+def _contradiction(st: _State, ev: Mapping[str, Any], submitted: bool) -> tuple[RejectionKind, str, str] | None:
+    """Why `ev` contradicts the history walked so far (../shared/contract/events.md, "Rules for bad input"), if
+    it does: (kind, reason, field)."""
+    name, ixn = ev["event"], st.ixn.interaction_id
+    if st.ixn.start_ms is None and name != "EventInteractionSubmitted":
+        if submitted:  # the interaction's submission is there, but later: this event cannot have happened
+            return RejectionKind.BEFORE_SUBMISSION, f"{name} dated before interaction {ixn!r} was submitted", "ts"
+        return (
+            RejectionKind.NEVER_SUBMITTED,
+            f"{name} for interaction {ixn!r} that was never submitted",
+            "interaction_id",
+        )
+    if name == "EventInteractionSubmitted" and st.ixn.start_ms is not None:
+        return RejectionKind.SUBMITTED_TWICE, f"interaction {ixn!r} submitted twice", "event"
+    if st.stopped and name in _NOT_AFTER_STOP:
+        return RejectionKind.AFTER_STOP, f"{name} after interaction {ixn!r} was stopped", "event"
+    return None
+
+
 def derive_interaction(
     interaction_id: str, events: Iterable[Mapping[str, Any]], options: GimOptions
 ) -> InteractionFacts:
     """Walk one interaction's events (already sorted by ts, seq, EVENT_RANK) and derive its facts."""
     st = _State(ixn=InteractionRow(interaction_id), options=options)
+    events = list(events)
+    submitted = any(ev["event"] == "EventInteractionSubmitted" for ev in events)
     for ev in events:
         name = ev["event"]
         handler = _HANDLERS.get(name)
         if handler is None:
             continue  # agent-state events carry no fact rule
-        if st.ixn.start_ms is None and name != "EventInteractionSubmitted":
-            reason = f"{name} for interaction {interaction_id!r} that was never submitted"
-            st.reject(ev, RejectionKind.NEVER_SUBMITTED, reason, "interaction_id")
-            continue
-        if name == "EventInteractionSubmitted" and st.ixn.start_ms is not None:
-            st.reject(ev, RejectionKind.SUBMITTED_TWICE, f"interaction {interaction_id!r} submitted twice", "event")
+        why = _contradiction(st, ev, submitted)
+        if why is not None:
+            st.reject(ev, why[0], why[1], why[2])
             continue
         if st.leaving and name not in _EXPLAIN_REMOVAL:
             st.resolve_leaving(ev["ts_ms"])
         st.last_ts = max(st.last_ts, ev["ts_ms"])
         handler(st, ev)
+        st.stopped = st.stopped or name == "EventProcessingStopped"
     st.resolve_leaving()
     st.ixn.last_event_ms = st.last_ts
     for finish in _FINISHERS:

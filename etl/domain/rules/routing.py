@@ -163,6 +163,11 @@ def _party_removed(st: _State, ev: Mapping[str, Any]) -> None:
         st.leaving[party] = irf
     elif party in st.invited:
         _invitation_failed(st, ev, Reason.UNSPECIFIED)
+    elif not any(i.party_id == party for i in st.irfs) and not (st.strategy and st.strategy.strategy_id == party):
+        # A removal of a party that never took part contradicts the history (contract, "Rules for bad input"):
+        # GIM writes an IRF per party that was added (https://docs.genesys.com/Documentation/PSAAS/latest/RPRT/GIMPopIRF).
+        why = f"EventPartyRemoved for {party!r} who was never added to interaction {st.ixn.interaction_id!r}"
+        st.reject(ev, RejectionKind.PARTY_NEVER_ADDED, why, "party.id")
 
 
 def _hold(st: _State, ev: Mapping[str, Any], on: bool) -> None:
