@@ -110,6 +110,16 @@ def quarantine_file(con: duckdb.DuckDBPyConnection, path: str, run_id: str) -> N
     )
 
 
+def quarantine(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame, run_id: str) -> None:
+    """STG_EVENT_QUARANTINE rows (SOURCE_FILE, SOURCE_LINE, FIELD, RAW, REASON, EVENT_ID) of `run_id`, from a
+    small frame (configuration and agent-state rejections); the same rows are never appended twice."""
+    if rows.height == 0:
+        return
+    cols = ("SOURCE_FILE", "SOURCE_LINE", "FIELD", "RAW", "REASON", "EVENT_ID")
+    with registered(con, _qrows=rows.select(cols)):
+        _insert_new_quarantine(con, f"SELECT {', '.join(cols)} FROM _qrows", [], run_id)
+
+
 def quarantine_stored(con: duckdb.DuckDBPyConnection, rejected: pl.DataFrame, run_id: str) -> None:
     """Move stored events the rules rejected (`event_id`, `field`, `reason`) to the quarantine, with their
     location and their text as stored (the normalized event as JSON), then out of STG_EVENTS."""
