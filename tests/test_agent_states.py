@@ -122,6 +122,7 @@ def test_active_state_completed_in_place_and_reruns_change_nothing(tmp_path: Pat
     after = _keys(db)
     completed = [k for k, (_, active) in before.items() if active == 1]
     assert completed and all(after[k][0] == before[k][0] and after[k][1] == 0 for k in completed)
+    assert all(after[k][0] == before[k][0] for k in before)  # late events renumber nothing
     snapshot = facts(db)
     load(db, FILES, "run-3", LATE_WINDOW_S)  # the same files again: all duplicates
     assert facts(db) == snapshot and _keys(db) == after
