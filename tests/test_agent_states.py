@@ -26,6 +26,8 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "agent_states"
 FILES = [FIXTURES / "events-1.jsonl", FIXTURES / "events-2.jsonl"]
 LATE_WINDOW_S = 3 * 3600  # a3's event (08:05) is older than the window once 12:30 is stored, not at 09:40
 
+# Rows of one agent and media in time order: (START_TS, END_TS) (a 0 s state ends where the next one begins, in
+# the same second); keys follow time order only among rows first derived by the same run.
 _HMS = "strftime(make_timestamp({c} * 1000000), '%H:%M:%S')"
 _END = f"CASE WHEN f.ACTIVE_FLAG = 1 THEN NULL ELSE {_HMS.format(c='f.END_TS')} END"
 _WHO = "r.RESOURCE_NAME AS agent, lower(m.MEDIA_NAME) AS media"
@@ -35,14 +37,14 @@ QUERIES = {
     "sessions": f"SELECT {_WHO}, {_SPAN} FROM SM_RES_SESSION_FACT f {_JOINS} ORDER BY agent, media, f.START_TS",
     "states": f"SELECT {_WHO}, s.STATE_NAME AS state, {_SPAN} FROM SM_RES_STATE_FACT f {_JOINS}"
     " JOIN RESOURCE_STATE s ON s.RESOURCE_STATE_KEY = f.RESOURCE_STATE_KEY"
-    " ORDER BY agent, media, f.START_TS, f.SM_RES_STATE_FACT_KEY",
+    " ORDER BY agent, media, f.START_TS, f.END_TS, f.SM_RES_STATE_FACT_KEY",
     "reasons": f"SELECT {_WHO}, s.STATE_NAME AS state, x.REASON_TYPE AS reason_type,"
     " x.HARDWARE_REASON AS hardware_reason,"
     " x.SOFTWARE_REASON_KEY AS software_key, x.SOFTWARE_REASON_VALUE AS software_value, x.WORKMODE AS workmode,"
     f" {_SPAN} FROM SM_RES_STATE_REASON_FACT f {_JOINS}"
     " JOIN RESOURCE_STATE s ON s.RESOURCE_STATE_KEY = f.RESOURCE_STATE_KEY"
     " JOIN RESOURCE_STATE_REASON x ON x.RESOURCE_STATE_REASON_KEY = f.RESOURCE_STATE_REASON_KEY"
-    " ORDER BY agent, media, f.START_TS, f.SM_RES_STATE_REASON_FACT_KEY",
+    " ORDER BY agent, media, f.START_TS, f.END_TS, f.SM_RES_STATE_REASON_FACT_KEY",
 }
 
 
@@ -120,6 +122,7 @@ def test_active_state_completed_in_place_and_reruns_change_nothing(tmp_path: Pat
     after = _keys(db)
     completed = [k for k, (_, active) in before.items() if active == 1]
     assert completed and all(after[k][0] == before[k][0] and after[k][1] == 0 for k in completed)
+    assert all(after[k][0] == before[k][0] for k in before)  # late events renumber nothing
     snapshot = facts(db)
     load(db, FILES, "run-3", LATE_WINDOW_S)  # the same files again: all duplicates
     assert facts(db) == snapshot and _keys(db) == after

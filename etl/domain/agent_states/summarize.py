@@ -4,7 +4,9 @@ SM_RES_STATE_REASON_FACT content, in whole seconds, with GIM's caps.
 - SM_RES_STATE_FACT: one row per contiguous summarized state of an agent for a media type, active while it lasts
   (https://docs.genesys.com/Documentation/GIM/latest/PDMPostgre/Table-SM_RES_STATE_FACT) [D]; times are whole
   seconds and several states within one second are ordered by key [D, SM_RES_STATE_FACT page]: a state shorter than
-  a second is kept with TOTAL_DURATION 0, and keys are given in time order (natural keys sort by start).
+  a second is kept with TOTAL_DURATION 0, and new keys are given in time order (natural keys sort by start, in
+  milliseconds). A row first derived by a later run (a late event) gets a later key; (START_TS, END_TS) orders
+  the rows of one agent and media in any case.
 - SM_RES_STATE_REASON_FACT: one row per contiguous reason and work mode within a state
   (https://docs.genesys.com/Documentation/PSAAS/latest/RPRT/Table-SM_RES_STATE_REASON_FACT) [D]; the reason of the
   state that won the priority [D, same page].
@@ -16,7 +18,7 @@ SM_RES_STATE_REASON_FACT content, in whole seconds, with GIM's caps.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from etl.domain.agent_states.catalogue import Reason
 from etl.domain.agent_states.timeline import MediaSession, Summary
@@ -69,6 +71,14 @@ class AgentRows:
     sessions: list[SessionRow]
     states: list[StateRow]
     reasons: list[ReasonRow]
+    _same_ms: dict[str, int] = field(default_factory=dict)
+
+    def key(self, parent: str, start_ms: int) -> str:
+        """A row's natural key: its parent's, its start, and a counter of its parent's rows starting in the same
+        millisecond. A row keeps its key (and id) when a late event adds rows elsewhere; keys sort in time order."""
+        stem = f"{parent}|{start_ms:014d}|"
+        n = self._same_ms[stem] = self._same_ms.get(stem, -1) + 1
+        return f"{stem}{n:03d}"
 
 
 def _capped(start: int, end: int | None, cap_ms: int, horizon_ms: int) -> int | None:
@@ -113,7 +123,7 @@ def _states(
         end = _capped(start, nxt, options.max_state_duration * 1000, horizon_ms)
         if session_end is not None and end is not None:
             end = min(end, session_end)
-        key = f"{skey}|{i:05d}"
+        key = out.key(skey, start)
         out.states.append(StateRow(key, skey, media, group[0][1][0], Span(start, end)))
         _reasons(out, key, media, group, end)
 
@@ -128,4 +138,5 @@ def _reasons(out: AgentRows, state_key: str, media: str, group: list[tuple[int, 
         if r is None:
             continue
         r_end = merged[j + 1][0] if j + 1 < len(merged) else end
-        out.reasons.append(ReasonRow(f"{state_key}|{j:05d}", state_key, media, r, Span(t, r_end)))
+        key = out.key(state_key, t)
+        out.reasons.append(ReasonRow(key, state_key, media, r, Span(t, r_end)))
