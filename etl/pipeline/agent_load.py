@@ -80,15 +80,7 @@ class AgentLoad:
         )
         if due.height == 0:
             return 0
-        rows = due.select(
-            SOURCE_FILE="source_file",
-            SOURCE_LINE="source_line",
-            FIELD="field",
-            RAW=pl.lit(None, pl.String),
-            REASON=pl.lit("agent-state event outside any login session after the late-arrival window: ")
-            + pl.col("reason"),
-            EVENT_ID="event_id",
-        )
-        event_store.quarantine(con, rows, self.run_id or "rederive")
-        event_store.remove_events(con, due["event_id"])
+        prefix = "agent-state event outside any login session after the late-arrival window: "
+        rejected_rows = due.select("event_id", "field", reason=pl.lit(prefix) + pl.col("reason"))
+        event_store.quarantine_stored(con, rejected_rows, self.run_id or "rederive")  # with its raw text
         return due.height
