@@ -25,7 +25,7 @@ from etl.storage.writes import registered
 from etl.transform.agent_states import AGENT_COLUMNS, derive_agent_states
 
 _EVENTS = ", ".join(f"'{e}'" for e in sorted(AGENT_STATE_EVENTS))
-_COLUMNS = ", ".join(f"s.{c.upper()} AS {c}" for c in (*AGENT_COLUMNS, "source_file", "source_line"))
+_COLUMNS = ", ".join(f"s.{c.upper()} AS {c}" for c in (*AGENT_COLUMNS, "source_file", "source_line", "run_id"))
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,9 @@ class AgentLoad:
     start_ms: int | None = None
     end_ms: int | None = None
     orphan_before_ms: int | None = None
+    #: when each run stored its events (loader's clock); with it the window runs from an event's arrival, not
+    #: from event times (issue 18: no window depends on another clock)
+    arrivals: dict[str, int] | None = None
 
     def _touched(self) -> tuple[str, list[object]]:
         if self.run_id is not None:
@@ -75,9 +78,12 @@ class AgentLoad:
     def _quarantine(self, con: duckdb.DuckDBPyConnection, rejected: pl.DataFrame, events: pl.DataFrame) -> int:
         if self.orphan_before_ms is None or rejected.height == 0:
             return 0
-        due = rejected.filter(pl.col("ts_ms") < self.orphan_before_ms).join(
-            events.select("event_id", "source_file", "source_line"), on="event_id"
-        )
+        located = rejected.join(events.select("event_id", "source_file", "source_line", "run_id"), on="event_id")
+        if self.arrivals is None:
+            due = located.filter(pl.col("ts_ms") < self.orphan_before_ms)
+        else:
+            arrived = pl.col("run_id").replace_strict(self.arrivals, default=0, return_dtype=pl.Int64)
+            due = located.filter(arrived < self.orphan_before_ms)
         if due.height == 0:
             return 0
         prefix = "agent-state event outside any login session after the late-arrival window: "

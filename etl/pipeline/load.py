@@ -87,7 +87,7 @@ def load_run(
         late = _Quarantining(staged.run_id, now_ms - late_window_s * 1000, arrivals)
         _Rederivation(con, counts, options, late).run()
         # agents who never logged in: their events wait as long as an interaction's (loader's clock)
-        agents = AgentLoad(staged.run_id, orphan_before_ms=now_ms - late_window_s * 1000)
+        agents = AgentLoad(staged.run_id, orphan_before_ms=now_ms - late_window_s * 1000, arrivals=arrivals)
         agent_moved = _agent_states(con, counts, options, agents)
         event_store.quarantine_file(con, staged.quarantine_path, staged.run_id)
         counts.events_duplicate = appended.duplicates + staged.duplicates

@@ -103,6 +103,12 @@ def _insert_new_quarantine(con: duckdb.DuckDBPyConnection, select: str, params: 
     )
 
 
+def newest_event_ms(con: duckdb.DuckDBPyConnection) -> int:
+    """The newest stored event time: the agent-state rules' "now" for capping open rows (deterministic on a
+    re-run; events beyond the loader's clock skew never reach STG_EVENTS)."""
+    return con.execute("SELECT max(TS_MS) FROM STG_EVENTS").fetchall()[0][0] or 0
+
+
 def quarantine_file(con: duckdb.DuckDBPyConnection, path: str, run_id: str) -> None:
     """Quarantine the rows of a staged quarantine Parquet file, streamed by DuckDB (never all in memory)."""
     _insert_new_quarantine(
