@@ -24,7 +24,7 @@ from etl.storage.quality import counts_add_up, references_resolve
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "agent_states"
 FILES = [FIXTURES / "events-1.jsonl", FIXTURES / "events-2.jsonl"]
-LATE_WINDOW_S = 3 * 3600  # loader's clock: run 1 and run 2 are seconds apart, so nothing it holds waits out
+LATE_WINDOW_S = 3 * 3600  # windows run on the loader's clock: a test's runs are seconds apart, none waits it out
 
 # Rows of one agent and media in time order: (START_TS, END_TS) (a 0 s state ends where the next one begins, in
 # the same second); keys follow time order only among rows first derived by the same run.
