@@ -58,7 +58,7 @@ def test_a_config_directory_is_one_line_exit_2(
     [
         ("GIM_ETL_WORKERS", "0", "GIM_ETL_WORKERS='0'"),
         ("GIM_ETL_DERIVE_BATCH_EVENTS", "many", "GIM_ETL_DERIVE_BATCH_EVENTS='many'"),
-        ("GIM_ETL_LATE_ARIVAL_WINDOW_HOURS", "2", "unknown setting GIM_ETL_LATE_ARIVAL_WINDOW_HOURS"),
+        ("GIM_ETL_MAX_CLOCK_SKEW_HOURS", "-1", "GIM_ETL_MAX_CLOCK_SKEW_HOURS='-1'"),
     ],
 )
 def test_bad_settings_are_one_line_exit_2(
@@ -257,3 +257,33 @@ def test_counts_add_up_against_the_lines_physically_present(tmp_path: Path) -> N
     assert (conflict, quarantined) == (2, 4) and dup > 0
     assert rows(db, "SELECT count(*) FROM STG_EVENTS") == [(loaded,)]
     assert rows(db, "SELECT count(*) FROM STG_EVENT_QUARANTINE") == [(conflict + quarantined,)]
+
+
+def test_a_second_writer_waits_up_to_gim_etl_writer_wait_seconds(
+    tmp_path: Path, events: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    db = tmp_path / "m.duckdb"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from etl.storage.writer import writer_lock\n"
+            "with writer_lock(sys.argv[1]):\n    print('held', flush=True); time.sleep(1.5)",
+            str(db),
+        ],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        monkeypatch.setenv("GIM_ETL_WRITER_WAIT_SECONDS", "30")
+        t0 = time.monotonic()
+        assert run_cli("--events", str(events), "--db", str(db)) == 0
+        assert time.monotonic() - t0 > 0.5  # it waited for the other writer instead of failing
+    finally:
+        holder.kill()
+        holder.wait()
