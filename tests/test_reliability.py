@@ -121,7 +121,7 @@ def test_contradictions_are_quarantined_with_raw_text(tmp_path: Path) -> None:
     file, line, field, raw, reason = q[0]
     assert (file, line, field) == (str(path), len(sc.events), "event")
     assert "after interaction 'ixn1' was stopped" in reason
-    assert json.loads(raw)["party_id"] == "agent2"
+    assert raw == path.read_text().splitlines()[-1]  # the line as read
     assert rows(db, AUDIT_COUNTS) == [(6, 5, 0, 0, 1)]
     assert rows(db, "SELECT count(*) FROM INTERACTION_RESOURCE_FACT WHERE ACTIVE_FLAG = 1") == [(0,)]
 
@@ -164,9 +164,11 @@ def test_waiting_events_are_quarantined_by_whichever_later_run_sees_the_window_p
     db = tmp_path / "m.duckdb"
     load(db, write_lines(tmp_path / "1.jsonl", orphan))
     assert rows(db, "SELECT count(*) FROM STG_EVENT_QUARANTINE") == [(0,)]  # waiting (24 h window)
+    (tmp_path / "1.jsonl").unlink()  # its file is gone by then: the raw text is the event as stored
     load(db, write_lines(tmp_path / "2.jsonl", events_of("ixnC", prefix="c")), window_s=0)  # A not in this run
     q = rows(db, "SELECT SOURCE_FILE, REASON, RAW FROM STG_EVENT_QUARANTINE ORDER BY SOURCE_LINE")
-    assert len(q) == len(orphan) and all("never submitted" in r and raw for _, r, raw in q)
+    assert len(q) == len(orphan) and all("never submitted" in r for _, r, _ in q)
+    assert [json.loads(raw)["event_id"] for _, _, raw in q] == [e["event_id"] for e in orphan]
     assert {f for f, _, _ in q} == {str(tmp_path / "1.jsonl")}
     assert rows(db, "SELECT count(*) FROM STG_EVENTS WHERE INTERACTION_ID = 'ixnA'") == [(0,)]
 

@@ -58,7 +58,7 @@ def test_a_config_directory_is_one_line_exit_2(
     [
         ("GIM_ETL_WORKERS", "0", "GIM_ETL_WORKERS='0'"),
         ("GIM_ETL_DERIVE_BATCH_EVENTS", "many", "GIM_ETL_DERIVE_BATCH_EVENTS='many'"),
-        ("GIM_ETL_LATE_ARIVAL_WINDOW_HOURS", "2", "unknown setting GIM_ETL_LATE_ARIVAL_WINDOW_HOURS"),
+        ("GIM_ETL_MAX_CLOCK_SKEW_HOURS", "-1", "GIM_ETL_MAX_CLOCK_SKEW_HOURS='-1'"),
     ],
 )
 def test_bad_settings_are_one_line_exit_2(
@@ -226,3 +226,64 @@ def test_a_run_failing_while_staging_leaves_nothing_behind(
     monkeypatch.undo()
     assert run_cli("--events", str(events), "--db", str(db)) == 0
     assert [p.name for p in (tmp_path / "m.duckdb.staging").iterdir()] == ["not-ours"]
+
+
+# -- counts add up, through the CLI and its blocking check ----------------------------------------------------
+
+
+def test_counts_add_up_against_the_lines_physically_present(tmp_path: Path) -> None:
+    import json
+
+    from etl.simulate.generator import GeneratorConfig, write_files
+
+    cfg = GeneratorConfig(interactions_per_day=40, agents=5, files=2, seed=3, duplicate_rate=0.05)
+    inputs = write_files(cfg, tmp_path / "in")
+    first = json.loads(inputs[0].read_text().splitlines()[0])
+    extra = write_lines(
+        tmp_path / "in" / "extra.jsonl",
+        [
+            json.dumps({**first, "ts": "2026-03-02T23:59:59.999Z"}),  # same id, other payload: a conflict
+            json.dumps({**first, "event_id": "far", "ts": "9999-01-01T00:00:00.000Z"}),  # a clock far ahead
+            "not json",
+            '{"event_id": "x", "event": "EventInteractionSubmitted"}',
+            "[" * 2000 + "]" * 2000,
+        ],
+    )
+    db = tmp_path / "m.duckdb"
+    assert run_cli("--events", str(tmp_path / "in"), "--db", str(db)) == 0  # the blocking checks passed
+    physical = sum(1 for p in [*inputs, extra] for line in p.read_text().splitlines() if line.strip())
+    ((read, loaded, dup, conflict, quarantined),) = rows(db, AUDIT_COUNTS)
+    assert physical == read == loaded + dup + conflict + quarantined
+    assert (conflict, quarantined) == (2, 4) and dup > 0
+    assert rows(db, "SELECT count(*) FROM STG_EVENTS") == [(loaded,)]
+    assert rows(db, "SELECT count(*) FROM STG_EVENT_QUARANTINE") == [(conflict + quarantined,)]
+
+
+def test_a_second_writer_waits_up_to_gim_etl_writer_wait_seconds(
+    tmp_path: Path, events: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    db = tmp_path / "m.duckdb"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from etl.storage.writer import writer_lock\n"
+            "with writer_lock(sys.argv[1]):\n    print('held', flush=True); time.sleep(1.5)",
+            str(db),
+        ],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        monkeypatch.setenv("GIM_ETL_WRITER_WAIT_SECONDS", "30")
+        t0 = time.monotonic()
+        assert run_cli("--events", str(events), "--db", str(db)) == 0
+        assert time.monotonic() - t0 > 0.5  # it waited for the other writer instead of failing
+    finally:
+        holder.kill()
+        holder.wait()

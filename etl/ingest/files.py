@@ -9,6 +9,7 @@ route. Bad input never raises here: an unreadable file or invalid UTF-8 becomes 
 
 from __future__ import annotations
 
+import io
 import os
 import queue
 import threading
@@ -165,7 +166,7 @@ def _ndjson_chunks(path: Path, idx: int, _cur: Any) -> Iterator[Chunk | dict[str
                 return
 
 
-class _Gunzip:
+class _Gunzip(io.RawIOBase):
     """Gzip decompression (multi-member) that hands out every byte it could decompress before it raises: where
     `gzip.GzipFile.readinto` drops the whole read that hits a truncated or corrupt stream (up to a MiB of
     readable lines), this keeps every complete line before the break."""
@@ -173,6 +174,7 @@ class _Gunzip:
     _IN = 1 << 13  # compressed bytes per step: a corrupt block loses at most one step's output
 
     def __init__(self, raw: Any) -> None:
+        super().__init__()
         self.raw, self.d = raw, zlib.decompressobj(wbits=31)
         self.out, self.pos, self.tail = b"", 0, b""
 
@@ -190,7 +192,10 @@ class _Gunzip:
         self.tail = self.d.unconsumed_tail
         return True
 
-    def readinto(self, view: memoryview) -> int:
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, view: memoryview) -> int:  # type: ignore[override]
         while self.pos >= len(self.out):
             if not self._step():
                 return 0
@@ -198,6 +203,28 @@ class _Gunzip:
         view[:n] = self.out[self.pos : self.pos + n]
         self.pos += n
         return n
+
+
+def read_lines(path: Path, wanted: set[int]) -> dict[int, str]:
+    """The text of lines `wanted` (1-based) of an NDJSON file, plain or gzip, streamed; {} if it cannot be read
+    (moved, removed) or is Parquet. For the raw text of quarantined stored events."""
+    if is_parquet(path) or not wanted:
+        return {}
+    found: dict[int, str] = {}
+    last = max(wanted)
+    try:
+        with open(path, "rb") as raw:
+            gz = raw.read(2) == b"\x1f\x8b"
+            raw.seek(0)
+            reader = io.BufferedReader(_Gunzip(raw)) if gz else raw  # type: ignore[arg-type]
+            for number, line in enumerate(reader, start=1):
+                if number in wanted:
+                    found[number] = line.decode(errors="replace").rstrip("\r\n")
+                if number >= last:
+                    break
+    except (OSError, EOFError, zlib.error):
+        pass
+    return found
 
 
 def _fill(fh: Any, view: memoryview) -> tuple[int, Exception | None]:

@@ -48,10 +48,14 @@ def split_repeats(events_path: Path, repeats_path: Path, run_id: str) -> tuple[i
     the quarantine's shape)."""
     con = connect()
     try:
-        con.execute("CREATE TEMP TABLE ev AS SELECT * FROM read_parquet($p)", {"p": str(events_path)})
+        con.execute(  # only the rows whose id repeats (few): the batch itself is never copied
+            "CREATE TEMP TABLE ev AS SELECT * FROM read_parquet($p) WHERE event_id IN"
+            " (SELECT event_id FROM read_parquet($p) GROUP BY ALL HAVING count(*) > 1)",
+            {"p": str(events_path)},
+        )
         con.execute(
             f"CREATE TEMP TABLE rep AS SELECT event_id, count(*) AS n, count(DISTINCT {payload_struct()}) AS k"
-            " FROM ev WHERE event_id IN (SELECT event_id FROM ev GROUP BY ALL HAVING count(*) > 1) GROUP BY ALL"
+            " FROM ev GROUP BY ALL"
         )
         con.execute(
             "CREATE TEMP TABLE drop_rows AS SELECT _file, source_line FROM ("

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import duckdb
 import polars as pl
 
 from etl.ingest.columns import EVENT_COLUMNS
+from etl.ingest.files import read_lines
 from etl.ingest.repeats import payload_struct, raw_json
 from etl.storage.writes import registered
 
@@ -128,16 +130,29 @@ def quarantine(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame, run_id: str) 
 
 def quarantine_stored(con: duckdb.DuckDBPyConnection, rejected: pl.DataFrame, run_id: str) -> None:
     """Move stored events the rules rejected (`event_id`, `field`, `reason`) to the quarantine, with their
-    location and their text as stored (the normalized event as JSON), then out of STG_EVENTS."""
+    location and their raw text: the line as read from its file while the file is there, else the event as
+    stored (its normalized JSON); then out of STG_EVENTS."""
     with registered(con, _rej=rejected.select("event_id", "field", "reason")):
-        _insert_new_quarantine(
-            con,
-            f"SELECT s.SOURCE_FILE, s.SOURCE_LINE, r.field, {raw_json('s', upper=True)}::VARCHAR, r.reason, s.EVENT_ID"
-            " FROM STG_EVENTS s JOIN _rej r ON r.event_id = s.EVENT_ID",
-            [],
-            run_id,
-        )
+        found = con.sql(
+            f"SELECT s.SOURCE_FILE, s.SOURCE_LINE, r.field, {raw_json('s', upper=True)}::VARCHAR AS RAW, r.reason,"
+            " s.EVENT_ID FROM STG_EVENTS s JOIN _rej r ON r.event_id = s.EVENT_ID"
+        ).pl()
         con.execute("DELETE FROM STG_EVENTS WHERE EVENT_ID IN (SELECT event_id FROM _rej)")
+    found = found.with_columns(RAW=_source_text(found))
+    with registered(con, _found=found):
+        _insert_new_quarantine(con, "SELECT * FROM _found", [], run_id)
+
+
+def _source_text(found: pl.DataFrame) -> pl.Series:
+    """The lines as read from their files where they still hold the same event, else the stored text."""
+    raw = dict(zip(zip(found["SOURCE_FILE"], found["SOURCE_LINE"], strict=True), found["RAW"], strict=True))
+    for name, group in found.group_by("SOURCE_FILE"):
+        lines = read_lines(Path(str(name[0])), set(group["SOURCE_LINE"]))
+        for line_no, event_id in zip(group["SOURCE_LINE"], group["EVENT_ID"], strict=True):
+            text = lines.get(line_no)
+            if text is not None and f'"{event_id}"' in text:  # (the file may have been rewritten since)
+                raw[(name[0], line_no)] = text
+    return pl.Series("RAW", [raw[k] for k in zip(found["SOURCE_FILE"], found["SOURCE_LINE"], strict=True)], pl.String)
 
 
 def touch_run(con: duckdb.DuckDBPyConnection, run_id: str) -> None:

@@ -85,8 +85,3 @@ def _acquire(path: Path, wait_s: float, db: str | Path) -> int:
     os.ftruncate(fd, 0)
     os.write(fd, f"pid {os.getpid()}".encode())
     return fd
-
-
-def held_here(db: str | Path) -> bool:
-    """This process holds the mart's writer lock."""
-    return str(lock_path(db).resolve()) in _HELD
