@@ -349,7 +349,8 @@ def test_a_foreign_key_must_reference_a_primary_key() -> None:
 
 
 def test_serving_copy_declares_the_primary_keys(tmp_path: Path) -> None:
-    """BI tools infer joins from declared keys (SQLAlchemy's get_pk_constraint): the serving copy has them."""
+    """BI tools infer joins from declared keys (SQLAlchemy's get_pk_constraint, get_foreign_keys): the serving
+    copy has the primary and the foreign keys."""
     from etl.domain.options import GimOptions
     from etl.pipeline.load import load_files
     from etl.storage.serving import publish
@@ -363,7 +364,14 @@ def test_serving_copy_declares_the_primary_keys(tmp_path: Path) -> None:
             "SELECT table_name, constraint_column_names FROM duckdb_constraints() WHERE constraint_type = 'PRIMARY KEY'"
         ).fetchall()
     )
+    fks = con.sql(
+        "SELECT table_name, constraint_column_names, referenced_table FROM duckdb_constraints()"
+        " WHERE constraint_type = 'FOREIGN KEY'"
+    ).fetchall()
     con.close()
+    assert ("IRF_USER_DATA_KEYS", ["INTERACTION_RESOURCE_ID"], "INTERACTION_RESOURCE_FACT") in fks
+    assert ("INTERACTION_RESOURCE_FACT", ["RESOURCE_KEY"], "RESOURCE_") in fks
+    assert len(fks) == sum(len(t.foreign_keys) for t in SCHEMA.tables)
     assert pks["INTERACTION_RESOURCE_FACT"] == ["INTERACTION_RESOURCE_ID"]
     assert pks["IRF_USER_DATA_KEYS"] == ["INTERACTION_RESOURCE_ID"]
     assert pks["DATE_TIME"] == ["DATE_TIME_KEY"]

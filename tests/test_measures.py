@@ -77,6 +77,9 @@ def test_a_conference_is_joined_and_counted_on_its_initiator() -> None:
     )
     assert joiner["cons_rcv_talk_duration"] == joiner["customer_talk_duration"] == 0
     assert initiator["conference_initiated_count"] == 1 and joiner["conference_initiated_count"] == 0
+    # both engaged from agent2's accept (09:01:45) until agent2 leaves (09:02:25)
+    assert (initiator["conf_init_talk_count"], initiator["conf_init_talk_duration"]) == (1, 40)
+    assert joiner["conf_init_talk_duration"] == 0
     assert initiator["customer_talk_duration"] == 20 + 15 + 40 + 25
 
 

@@ -137,7 +137,9 @@ def test_a_mart_open_elsewhere_for_writing_is_one_line_exit_2(
 def test_a_misspelled_section_or_option_is_rejected_with_the_valid_names(tmp_path: Path) -> None:
     cfg = tmp_path / "gim.toml"
     cfg.write_text("[gim-etl-populat]\npopulate-workbin-as-hold = true\n")
-    with pytest.raises(ValueError, match=r"unknown section \[gim-etl-populat\] \(valid: \[gim-etl-populate\], \[date-time\]"):
+    with pytest.raises(
+        ValueError, match=r"unknown section \[gim-etl-populat\] \(valid: \[gim-etl-populate\], \[date-time\]"
+    ):
         GimOptions.load(cfg)
     cfg.write_text("[gim-etl-populate]\npopulate-workbin-as-hod = true\n")
     with pytest.raises(ValueError, match="unknown option 'populate-workbin-as-hod'.*populate-workbin-as-hold"):

@@ -31,6 +31,7 @@ from etl.pipeline import config_load
 from etl.pipeline.agent_load import AgentLoad
 from etl.settings import runtime
 from etl.storage import audit, event_store
+from etl.storage.anchors import set_first_replies
 from etl.storage.audit import RunCounts
 from etl.storage.bootstrap import ensure_schema
 from etl.storage.calendar import ensure_calendar
@@ -177,8 +178,11 @@ class _Rederivation:
             moved = sum(self._slice(part, slices, stage) for part in range(slices))
             with _step("insert staged facts"):
                 stage.insert(self.con)
+        links = pl.concat(self.links, how="vertical_relaxed")
         with _step("thread roots"):
-            set_roots(self.con, pl.concat(self.links, how="vertical_relaxed"))
+            set_roots(self.con, links)
+        with _step("first replies"):
+            set_first_replies(self.con, links)
         event_store.untouch(self.con)
         return moved
 

@@ -54,20 +54,7 @@ def publish(mart_path: str | Path, serving_path: str | Path | None = None) -> Pa
         tables = con.execute(
             "SELECT table_name FROM duckdb_tables() WHERE database_name = 'mart' ORDER BY table_name"
         ).fetchall()
-        schema = {t.name: t for t in load_schema().tables}
-        for (name,) in tables:
-            if name in NOT_SERVED:
-                continue
-            table = schema.get(name)
-            if table is None:
-                con.sql(f'CREATE TABLE serve."{name}" AS SELECT * FROM mart."{name}"')
-                continue
-            # From the schema, so that the copy declares the primary keys BI tools infer joins from.
-            con.sql("USE serve")
-            con.sql(create_table(table, "duckdb").sql(dialect="duckdb"))
-            con.sql("USE memory")
-            cols = ", ".join(f'"{c.name}"' for c in table.columns)
-            con.sql(f'INSERT INTO serve."{name}" ({cols}) SELECT {cols} FROM mart."{name}"')
+        _copy_tables(con, [name for (name,) in tables if name not in NOT_SERVED])
         views = con.execute(
             "SELECT view_name, sql FROM duckdb_views() WHERE database_name = 'mart' AND NOT internal"
         ).fetchall()
@@ -83,6 +70,41 @@ def publish(mart_path: str | Path, serving_path: str | Path | None = None) -> Pa
     con.close()
     os.replace(tmp, target)  # atomic on POSIX: readers see the old or the new file, never a partial one
     return target
+
+
+def _copy_tables(con: duckdb.DuckDBPyConnection, names: list[str]) -> None:
+    """Each table from its schema/mart.yaml definition, so that the copy declares the primary and foreign keys
+    BI tools infer joins from; referenced tables are created and filled first (DuckDB checks the references on
+    insert: a dangling one fails the publish, as the blocking `references_resolve` check would)."""
+    schema = {t.name: t for t in load_schema().tables}
+    pending = [n for n in names if n in schema]
+    done: set[str] = set()
+    for name in names:
+        if name not in schema:
+            con.sql(f'CREATE TABLE serve."{name}" AS SELECT * FROM mart."{name}"')
+    while pending:
+        ready = [
+            n
+            for n in pending
+            if all(fk.references in done or fk.references not in pending for fk in schema[n].foreign_keys)
+        ]
+        if not ready:
+            raise ValueError(f"foreign keys form a cycle among {pending}")
+        for name in ready:
+            table = schema[name]
+            fks = "".join(
+                f", FOREIGN KEY ({', '.join(fk.columns)}) REFERENCES {fk.references} ({', '.join(fk.ref_columns)})"
+                for fk in table.foreign_keys
+                if fk.references in names
+            )
+            ddl = create_table(table, "duckdb").sql(dialect="duckdb")
+            con.sql("USE serve")
+            con.sql(ddl[:-1] + fks + ")")
+            con.sql("USE memory")
+            cols = ", ".join(f'"{c.name}"' for c in table.columns)
+            con.sql(f'INSERT INTO serve."{name}" ({cols}) SELECT {cols} FROM mart."{name}"')
+            done.add(name)
+            pending.remove(name)
 
 
 def _create_in_dependency_order(statements: list[str], con: duckdb.DuckDBPyConnection) -> None:

@@ -14,7 +14,8 @@ ANCHOR_FLAGS: https://docs.genesys.com/Documentation/GIM/latest/PDMOra/Table-ANC
   excludes ROUTINGPOINT/QUEUE resources; the issue's rule].
 * DIAL_*, CUSTOMER_DIAL_*, CONS_INIT_DIAL_*: dialing is voice only: 0 for multimedia.
 * POST_CONS_XFER_*: voice's "consultation completed as a transfer" time; no multimedia flow creates it: 0.
-* CONF_INIT_TALK/HOLD: [I] not derived (it needs the initiator's talk split at each joiner's arrival): 0.
+* CONF_INIT_TALK: [I] the time the conference's initiator and the invitee were both engaged; CONF_INIT_HOLD: 0
+  (the initiator's hold is not split at the invitee's arrival).
 * Anchor flags [D ANCHOR_FLAGS page]: FIRST_ENGAGE_FOR_AGENT_IXN on the agent's first engaged IRF of the interaction;
   FIRST_REPLY_FOR_AGENT_IXN on the agent's first OutboundReply IRF to a parent interaction (within one load's
   slice); thread flags need populate-thread-facts (not supported): 0; CUSTOMER_LEFT_FIRST is for online media: 0.
@@ -38,7 +39,7 @@ ANCHOR_FLAG_BITS: dict[str, int] = {
 
 _CONSULT_ROLES = [str(Role.INITIATED_CONSULT), str(Role.RECEIVED_CONSULT)]
 _ZERO_FAMILIES = ("dial", "customer_dial", "cons_init_dial", "post_cons_xfer_ring", "post_cons_xfer_talk")
-_ZERO_FAMILIES += ("post_cons_xfer_hold", "conf_init_talk", "conf_init_hold")
+_ZERO_FAMILIES += ("post_cons_xfer_hold", "conf_init_hold")
 
 
 def _part(cond: pl.Expr, measure: str) -> pl.Expr:
@@ -81,23 +82,42 @@ def irf_measures(irfs: pl.DataFrame, interactions: pl.DataFrame, service_objecti
 
 def _conferences_initiated(irfs: pl.DataFrame) -> pl.DataFrame:
     """CONFERENCE_INITIATED_COUNT: each conference invitation counts on the inviter's latest IRF of the interaction
-    created before the invitee's."""
+    created before the invitee's; CONF_INIT_TALK_*: the time both were engaged, on second boundaries (ended
+    facts only; the initiator's hold during the conference is not split out: CONF_INIT_HOLD stays 0)."""
+    connected = pl.col("start_ts") + pl.col("mediation_duration") + pl.col("ring_duration")
     invites = irfs.filter(pl.col("invite_reason") == "conference").select(
-        "interaction_guid", _party=pl.col("inviter_id"), _before=pl.col("ordinal")
+        "interaction_guid",
+        _party=pl.col("inviter_id"),
+        _before=pl.col("ordinal"),
+        _j_from=pl.when(pl.col("talk_count") > 0).then(connected),
+        _j_to=pl.col("end_ts"),
     )
     inviters = irfs.select(
-        "interaction_guid", "ordinal", _party=pl.col("resource_nk").str.split_exact(":", 1).struct.field("field_1")
+        "interaction_guid",
+        "ordinal",
+        _party=pl.col("resource_nk").str.split_exact(":", 1).struct.field("field_1"),
+        _i_from=connected,
+        _i_to=pl.col("end_ts"),
     )
-    counted = (
+    pairs = (
         invites.join(inviters, on=["interaction_guid", "_party"])
         .filter(pl.col("ordinal") < pl.col("_before"))
-        .group_by("interaction_guid", "_party", "_before")
-        .agg(pl.col("ordinal").max())
-        .group_by("interaction_guid", "ordinal")
-        .agg(conference_initiated_count=pl.len().cast(pl.Int32))
+        .sort("ordinal")
+        .group_by("interaction_guid", "_party", "_before", maintain_order=True)
+        .last()
+        .with_columns(
+            _both=(pl.min_horizontal("_i_to", "_j_to") - pl.max_horizontal("_i_from", "_j_from")).clip(lower_bound=0)
+        )
     )
-    return irfs.join(counted, on=["interaction_guid", "ordinal"], how="left", maintain_order="left").with_columns(
-        pl.col("conference_initiated_count").fill_null(0)
+    counted = pairs.group_by("interaction_guid", "ordinal").agg(
+        conference_initiated_count=pl.len().cast(pl.Int32),
+        conf_init_talk_count=(pl.col("_both") > 0).sum().cast(pl.Int32),
+        conf_init_talk_duration=pl.col("_both").fill_null(0).sum().cast(pl.Int32),
+    )
+    out = irfs.drop("conf_init_talk_count", "conf_init_talk_duration", strict=False)
+    out = out.join(counted, on=["interaction_guid", "ordinal"], how="left", maintain_order="left")
+    return out.with_columns(
+        pl.col("conference_initiated_count", "conf_init_talk_count", "conf_init_talk_duration").fill_null(0)
     )
 
 
