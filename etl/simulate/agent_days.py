@@ -39,6 +39,7 @@ class AgentDays:
     last_day: int  # day index of the simulation's last day (0-based) for the still-open sessions
     day0_ms: int
     days: dict[tuple[int, str], _Day] = field(default_factory=dict)
+    tag: str = ""  # the generated period (seed, start date) in every id: two periods never share one
 
     def observe(self, ev: dict[str, Any]) -> None:
         ts = parse_iso(ev["ts"])
@@ -68,7 +69,7 @@ class _AgentDay:
     def ev(self, name: str, ts: int, **extra: Any) -> None:
         n = len(self.out)
         self.out.append(
-            {"event_id": f"as-d{self.day}-{self.agent}-{n}", "event": name, "ts": iso(ts), "seq": n,
+            {"event_id": f"as-d{self.day}-{self.owner.tag}{self.agent}-{n}", "event": name, "ts": iso(ts), "seq": n,
              "actor": dict(self.d.fields), **extra}
         )  # fmt: skip
 

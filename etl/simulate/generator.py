@@ -302,7 +302,11 @@ def write_files(cfg: GeneratorConfig, out_dir: Path) -> list[Path]:
     paths: list[Path] = []
     writer: _Writer | None = None
     in_file = 0
-    days = AgentDays(cfg.seed, cfg.days - 1, parse_iso(f"{cfg.start_date}T00:00:00.000Z")) if cfg.agent_states else None
+    days = (
+        AgentDays(cfg.seed, cfg.days - 1, parse_iso(f"{cfg.start_date}T00:00:00.000Z"), tag=period_tag(cfg))
+        if cfg.agent_states
+        else None
+    )
     for ev in arrival_order(cfg):
         if days is not None:
             days.observe(ev)
