@@ -111,7 +111,9 @@ def test_report_renders_on_a_read_only_mart_without_views(sample_db: Path) -> No
     finally:
         con.close()
     assert "<title>t &lt;&amp;&gt;</title>" in html
-    assert html.count("<svg") == len(CHART_IDS)
+    # the interaction charts plus the agent-state section's two (the sample has agents' days)
+    assert html.count("<svg") == len(CHART_IDS) + 2
+    assert "Agent states" in html
 
 
 def test_report_command_refuses_a_missing_mart(tmp_path: Path) -> None:
