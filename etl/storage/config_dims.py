@@ -310,19 +310,17 @@ def _skills(con, lines, tenants, audit_key, extra: Iterable[str]) -> dict[str, i
     }
     referenced |= {("Resources", "Skill", k) for k in extra}
     keys, rows = _named(con, lines, {"Skill": "Skill"}, referenced, tenants, "SKILL")
-    frame = pl.DataFrame(
+    replace_table(con, "SKILL", _named_frame(rows, "SKILL_KEY", "SKILL_NAME"), ["SKILL_KEY"], audit_key)
+    return {nk.split(":", 1)[1]: k for nk, k in keys.items()}
+
+
+def _named_frame(rows: list[tuple], key: str, name: str) -> pl.DataFrame:
+    """A named dimension's rows (key, tenant, name, validity) plus its -1 "no value" row."""
+    return pl.DataFrame(
         [(k, t, n, s, e) for k, t, n, s, e, _ in rows] + [(NO_VALUE, NO_VALUE, "NONE", None, None)],
-        schema={
-            "SKILL_KEY": pl.Int32,
-            "TENANT_KEY": pl.Int32,
-            "SKILL_NAME": pl.String,
-            "START_TS": pl.Int64,
-            "END_TS": pl.Int64,
-        },
+        schema={key: pl.Int32, "TENANT_KEY": pl.Int32, name: pl.String, "START_TS": pl.Int64, "END_TS": pl.Int64},
         orient="row",
     )
-    replace_table(con, "SKILL", frame, ["SKILL_KEY"], audit_key)
-    return {nk.split(":", 1)[1]: k for nk, k in keys.items()}
 
 
 def _places(con, lines, tenants, audit_key) -> dict[str, int]:  # noqa: ANN001
@@ -343,18 +341,7 @@ def _places(con, lines, tenants, audit_key) -> dict[str, int]:  # noqa: ANN001
         for m in x.payload.get("members") or []
     }
     keys, rows = _named(con, lines, {"Place": "Place"}, referenced, tenants, "PLACE")
-    frame = pl.DataFrame(
-        [(k, t, n, s, e) for k, t, n, s, e, _ in rows] + [(NO_VALUE, NO_VALUE, "NONE", None, None)],
-        schema={
-            "PLACE_KEY": pl.Int32,
-            "TENANT_KEY": pl.Int32,
-            "PLACE_NAME": pl.String,
-            "START_TS": pl.Int64,
-            "END_TS": pl.Int64,
-        },
-        orient="row",
-    )
-    replace_table(con, "PLACE", frame, ["PLACE_KEY"], audit_key)
+    replace_table(con, "PLACE", _named_frame(rows, "PLACE_KEY", "PLACE_NAME"), ["PLACE_KEY"], audit_key)
     return keys
 
 
