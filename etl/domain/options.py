@@ -137,7 +137,7 @@ class GimOptions(BaseModel):
             name, sep, raw = item.partition("=")
             if not sep:
                 raise ValueError(f"--option expects NAME=VALUE, got {item!r}")
-            _known(name.strip(), cls.option_names(), "--option")
+            _known(name.strip(), [n for n in cls.option_names() if n != USER_DATA_SECTION], "--option")
             values[name.strip()] = _parse_value(name.strip(), raw.strip())
         return cls.model_validate(values)
 
