@@ -2,6 +2,7 @@
 GIM's rules are `etl.pipeline` / `etl.domain`, the table groups come from schema/mart.yaml."""
 
 import shutil
+import time
 import warnings
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from etl.ingest.staging import StagedEvents, stage_events
 from etl.orchestration.config import ConfigLogConfig, GimOptionsConfig, IngestConfig, MartResource
 from etl.pipeline.load import load_run, rederive_window
 from etl.storage import serving
-from etl.storage.ddl import tables_of_kind
+from etl.storage.ddl import load_schema, tables_of_kind
 from etl.storage.serving import PUBLISH_FAILED, republish
 from etl.storage.writer import writer_lock
 
@@ -61,7 +62,13 @@ def raw_config(
 
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec(["mart", t], deps=[raw_events, raw_config], group_name="mart", kinds={"duckdb"})
+        dg.AssetSpec(
+            ["mart", t],
+            deps=[raw_events, raw_config],
+            group_name="mart",
+            kinds={"duckdb"},
+            description=" ".join(load_schema().table(t).description.split()),
+        )
         for t in MART_TABLES
     ],
     pool="duckdb_writer",
@@ -76,6 +83,7 @@ def gim_mart(
 ):
     """The single writer: appends the batch to STG_EVENTS, re-derives every interaction it touches with GIM's
     rules and replaces those facts under stable ids, in one transaction."""
+    _require_staged(raw_events)
     try:
         with writer_lock(mart_db.database):
             con = connect(mart_db.database)
@@ -96,14 +104,29 @@ def gim_mart(
         "interactions_rederived": result.interactions_rederived,
     }
     context.log.info(f"run counts: {run_meta}; rows written: {result.rows}")
+    now = time.time()
     for table in MART_TABLES:
-        meta: dict[str, object] = {"dagster/row_count": counts[table]}
+        meta: dict[str, object] = {"dagster/row_count": counts[table], "last_updated": dg.MetadataValue.timestamp(now)}
         if table in result.rows:
             meta["rows_written_this_run"] = result.rows[table]
         if table == "CTL_AUDIT_LOG":
             meta.update(run_meta)
             meta["serving_file"] = str(served)
         yield dg.MaterializeResult(asset_key=["mart", table], metadata=meta)
+
+
+def _require_staged(staged: StagedEvents) -> None:
+    """A mart-only materialization reuses raw_events' output of an earlier run, whose staging files the load
+    removed: fail saying so, instead of a FileNotFoundError deep in the load."""
+    if not Path(staged.events_path).exists():
+        raise dg.Failure(
+            description=(
+                f"the staged events of an earlier raw_events run are gone ({staged.events_path}): the mart is "
+                "loaded from this run's staging only; materialize raw_events with the mart assets "
+                "(select raw_events+, or the gim_etl_job)"
+            ),
+            allow_retries=False,
+        )
 
 
 def _publish(mart_db: MartResource, run_id: str) -> Path:
