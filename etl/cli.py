@@ -12,14 +12,26 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from etl.commands import rederive as rederive_command
 from etl.connections import connect
 from etl.domain.options import GimOptions
 
 console = Console(width=None if sys.stdout.isatty() else 120)
 
 
+def _version() -> str:
+    """The installed package's version (importlib.metadata), "unknown" when run from a bare checkout."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("gim-etl")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="gim-etl", description="Genesys Info Mart-style multimedia ETL.")
+    p.add_argument("--version", action="version", version=f"gim-etl {_version()}")
     sub = p.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="read event files, derive GIM facts and load them into the DuckDB mart")
     run.add_argument(
@@ -86,6 +98,7 @@ def _parser() -> argparse.ArgumentParser:
     from etl.bi.sql import command as sql_command  # gim-etl sql (etl/bi/sql/command.py)
 
     sql_command.add_parser(sub)
+    rederive_command.add_parser(sub)
     return p
 
 
@@ -231,6 +244,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return sql_command.run(args)
     if args.command == "publish":
         return _publish(args)
+    if args.command == "rederive":
+        return rederive_command.run(args, console)
     return _run(args)
 
 
