@@ -157,6 +157,11 @@ def _summary(db: str, run_id: str) -> None:
         f"{len(mapping.get('keys', []))} keys" + (" + GIM's standard keys" if mapping.get("defaults", True) else ""),
     )
     console.print(table)
+    from etl.storage.serving import serving_path_for
+
+    console.print(f"serving copy: {escape(str(serving_path_for(db)))}", soft_wrap=True)
+    if not row[0] and row[12] is not None:
+        console.print("[yellow]no event file in the input[/]: nothing read (see files skipped)")
     for skipped in json.loads(row[13] or "[]")[:10]:
         console.print(f"[yellow]skipped[/] {escape(skipped)}")
     for f, line, field, reason in reasons:

@@ -72,3 +72,16 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
         main(["--version"])
     assert exit_.value.code == 0
     assert capsys.readouterr().out.strip() == f"gim-etl {version('gim-etl')}"
+
+
+def test_summary_names_the_serving_copy_and_an_input_without_event_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    events = tmp_path / "in"
+    events.mkdir()
+    (events / "notes.txt").write_text("not events\n")
+    db = tmp_path / "mart.duckdb"
+    assert run_cli("--events", str(events), "--db", str(db)) == 0
+    out = capsys.readouterr().out
+    assert "serving copy:" in out and "mart.serving.duckdb" in out
+    assert "no event file in the input" in out
