@@ -273,7 +273,7 @@ def _run(args: argparse.Namespace) -> int:
         return 2
     from etl.orchestration.run import run_pipeline  # Dagster's import costs ~1 s: only for `run`
 
-    level = "WARNING" if args.quiet else "INFO"
+    level = "ERROR" if args.quiet else "INFO"  # quiet: quarantine lines once, in the summary
     try:
         with writer_lock(args.db):
             check_db(args.db)  # (no other process has it open for writing either)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from importlib.metadata import version
 from pathlib import Path
 
@@ -85,3 +88,19 @@ def test_summary_names_the_serving_copy_and_an_input_without_event_files(
     out = capsys.readouterr().out
     assert "serving copy:" in out and "mart.serving.duckdb" in out
     assert "no event file in the input" in out
+
+
+def test_quiet_prints_each_quarantine_line_once(tmp_path: Path) -> None:
+    events = tmp_path / "in.jsonl"
+    events.write_text(EXAMPLE.read_text() + '{"event_id": "broken"\n')
+    db = tmp_path / "mart.duckdb"
+    done = subprocess.run(
+        [sys.executable, "-m", "etl.cli", "run", "--quiet", "--events", str(events), "--db", str(db)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = [line for line in (done.stdout + done.stderr).splitlines() if "quarantined" in line and "in.jsonl" in line]
+    assert len(lines) == 1, lines
