@@ -273,6 +273,9 @@ def _run(args: argparse.Namespace) -> int:
         return 2
     from etl.orchestration.run import run_pipeline  # Dagster's import costs ~1 s: only for `run`
 
+    notice = rederive_command.options_notice(args.db, options)
+    if notice:
+        console.print(f"[yellow]{escape(notice)}[/]", soft_wrap=True)
     level = "ERROR" if args.quiet else "INFO"  # quiet: quarantine lines once, in the summary
     try:
         with writer_lock(args.db):

@@ -104,3 +104,13 @@ def test_quiet_prints_each_quarantine_line_once(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     lines = [line for line in (done.stdout + done.stderr).splitlines() if "quarantined" in line and "in.jsonl" in line]
     assert len(lines) == 1, lines
+
+
+def test_a_run_under_other_options_says_how_to_apply_them(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "mart.duckdb"
+    assert run_cli("--events", str(EXAMPLE), "--db", str(db)) == 0
+    capsys.readouterr()
+    assert run_cli("--events", str(DRAFT), "--db", str(db), "--option", "populate-workbin-as-hold=true") == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "facts loaded earlier were derived with populate-workbin-as-hold=false" in out
+    assert f"gim-etl rederive --db {db} --option populate-workbin-as-hold=true" in out

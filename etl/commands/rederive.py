@@ -93,3 +93,31 @@ def _summary(console: Console, counts: RunCounts, options: GimOptions, serving: 
     opts = ", ".join(f"{k}={str(v).lower() if isinstance(v, bool) else v}" for k, v in options.as_gim_dict().items())
     console.print(f"options in force: {escape(opts)}", soft_wrap=True)
     console.print(f"serving copy: {escape(str(serving))}", soft_wrap=True)
+
+
+def options_notice(db: str, options: GimOptions) -> str | None:
+    """One line when the facts stored in `db` were derived under other options than `options` (the newest audit
+    row's), naming the change and the `gim-etl rederive` command that applies it to them; None otherwise."""
+    if not Path(db).exists():
+        return None
+    import json
+
+    con = connect(db, read_only=True)
+    try:
+        rows = con.execute("SELECT OPTIONS FROM CTL_AUDIT_LOG ORDER BY AUDIT_KEY DESC LIMIT 1").fetchall()
+    except Exception:  # a mart without an audit log yet: nothing derived before
+        return None
+    finally:
+        con.close()
+    if not rows or not rows[0][0]:
+        return None
+    before, now = json.loads(rows[0][0]), options.as_gim_dict()
+    changed = sorted(k for k, v in now.items() if k in before and before[k] != v and k != "user-data")
+    if not changed:
+        return None
+    old = ", ".join(f"{k}={json.dumps(before[k])}" for k in changed)
+    new = " ".join(f"--option {k}={str(now[k]).lower() if isinstance(now[k], bool) else now[k]}" for k in changed)
+    return (
+        f"facts loaded earlier were derived with {old}; run `gim-etl rederive --db {db} {new}` "
+        "to apply the new options to them"
+    )
