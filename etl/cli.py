@@ -12,14 +12,26 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from etl.commands import rederive as rederive_command
 from etl.connections import connect
 from etl.domain.options import GimOptions
 
 console = Console(width=None if sys.stdout.isatty() else 120)
 
 
+def _version() -> str:
+    """The installed package's version (importlib.metadata), "unknown" when run from a bare checkout."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("gim-etl")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="gim-etl", description="Genesys Info Mart-style multimedia ETL.")
+    p.add_argument("--version", action="version", version=f"gim-etl {_version()}")
     sub = p.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="read event files, derive GIM facts and load them into the DuckDB mart")
     run.add_argument(
@@ -86,6 +98,7 @@ def _parser() -> argparse.ArgumentParser:
     from etl.bi.sql import command as sql_command  # gim-etl sql (etl/bi/sql/command.py)
 
     sql_command.add_parser(sub)
+    rederive_command.add_parser(sub)
     return p
 
 
@@ -144,6 +157,11 @@ def _summary(db: str, run_id: str) -> None:
         f"{len(mapping.get('keys', []))} keys" + (" + GIM's standard keys" if mapping.get("defaults", True) else ""),
     )
     console.print(table)
+    from etl.storage.serving import serving_path_for
+
+    console.print(f"serving copy: {escape(str(serving_path_for(db)))}", soft_wrap=True)
+    if not row[0] and row[12] is not None:
+        console.print("[yellow]no event file in the input[/]: nothing read (see files skipped)")
     for skipped in json.loads(row[13] or "[]")[:10]:
         console.print(f"[yellow]skipped[/] {escape(skipped)}")
     for f, line, field, reason in reasons:
@@ -231,6 +249,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return sql_command.run(args)
     if args.command == "publish":
         return _publish(args)
+    if args.command == "rederive":
+        return rederive_command.run(args, console)
     return _run(args)
 
 
@@ -253,7 +273,10 @@ def _run(args: argparse.Namespace) -> int:
         return 2
     from etl.orchestration.run import run_pipeline  # Dagster's import costs ~1 s: only for `run`
 
-    level = "WARNING" if args.quiet else "INFO"
+    notice = rederive_command.options_notice(args.db, options)
+    if notice:
+        console.print(f"[yellow]{escape(notice)}[/]", soft_wrap=True)
+    level = "ERROR" if args.quiet else "INFO"  # quiet: quarantine lines once, in the summary
     try:
         with writer_lock(args.db):
             check_db(args.db)  # (no other process has it open for writing either)

@@ -24,7 +24,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("etl.simulate",),
     ("etl.bi",),
     ("etl.orchestration",),
-    ("etl.definitions", "etl.cli"),
+    ("etl.definitions", "etl.cli", "etl.commands"),
 )
 MAX_MODULE_LINES = 450
 MAX_FUNCTION_LINES = 80

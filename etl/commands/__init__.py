@@ -1,0 +1,1 @@
+"""`gim-etl` subcommands that live outside etl/cli.py (the CLI's own layer)."""
