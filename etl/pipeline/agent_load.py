@@ -37,8 +37,8 @@ class AgentLoad:
     start_ms: int | None = None
     end_ms: int | None = None
     orphan_before_ms: int | None = None
-    #: when each run stored its events (loader's clock); with it the window runs from an event's arrival, not
-    #: from event times (issue 18: no window depends on another clock)
+    #: when each run stored its events (loader's clock): the window runs from an event's arrival, never from
+    #: event times (issue 18: no window depends on another clock); a run missing here counts as long arrived
     arrivals: dict[str, int] | None = None
 
     def _touched(self) -> tuple[str, list[object]]:
@@ -79,11 +79,8 @@ class AgentLoad:
         if self.orphan_before_ms is None or rejected.height == 0:
             return 0
         located = rejected.join(events.select("event_id", "source_file", "source_line", "run_id"), on="event_id")
-        if self.arrivals is None:
-            due = located.filter(pl.col("ts_ms") < self.orphan_before_ms)
-        else:
-            arrived = pl.col("run_id").replace_strict(self.arrivals, default=0, return_dtype=pl.Int64)
-            due = located.filter(arrived < self.orphan_before_ms)
+        arrived = pl.col("run_id").replace_strict(self.arrivals or {}, default=0, return_dtype=pl.Int64)
+        due = located.filter(arrived < self.orphan_before_ms)
         if due.height == 0:
             return 0
         prefix = "agent-state event outside any login session after the late-arrival window: "

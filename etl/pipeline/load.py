@@ -82,13 +82,14 @@ def load_run(
                 con, BATCH_SQL, staged.batch_params(), staged.run_id, now_ms + skew_s * 1000
             )
         event_store.touch_run(con, staged.run_id)
-        event_store.touch_waiting(con, now_ms - late_window_s * 1000)
+        window_start_ms = now_ms - late_window_s * 1000  # events that arrived before it have waited long enough
+        event_store.touch_waiting(con, window_start_ms)
         started_ms = int(staged.started.timestamp() * 1000)
         arrivals = event_store.arrivals_ms(con, staged.run_id, started_ms)
-        late = _Quarantining(staged.run_id, now_ms - late_window_s * 1000, arrivals)
+        late = _Quarantining(staged.run_id, window_start_ms, arrivals)
         _Rederivation(con, counts, options, late).run()
         # agents who never logged in: their events wait as long as an interaction's (loader's clock)
-        agents = AgentLoad(staged.run_id, orphan_before_ms=now_ms - late_window_s * 1000, arrivals=arrivals)
+        agents = AgentLoad(staged.run_id, orphan_before_ms=window_start_ms, arrivals=arrivals)
         agent_moved = _agent_states(con, counts, options, agents)
         event_store.quarantine_file(con, staged.quarantine_path, staged.run_id)
         counts.events_duplicate = appended.duplicates + staged.duplicates
