@@ -6,7 +6,7 @@ import os
 
 import dagster as dg
 
-from etl.orchestration.assets import ASSETS, facts_by_event_day
+from etl.orchestration.assets import ASSETS
 from etl.orchestration.automation import daily_rederive_job, daily_schedule, gim_etl_job, landing_sensor
 from etl.orchestration.checks import CHECKS, WARN_CHECKS
 from etl.orchestration.config import MartResource
@@ -33,7 +33,7 @@ def _mart_resource() -> MartResource:
 
 
 defs = dg.Definitions(
-    assets=[*ASSETS, facts_by_event_day],
+    assets=ASSETS,
     asset_checks=[*CHECKS, *WARN_CHECKS],
     jobs=[gim_etl_job, daily_rederive_job],
     schedules=[daily_schedule],

@@ -90,12 +90,13 @@ def test_summary_names_the_serving_copy_and_an_input_without_event_files(
     assert "no event file in the input" in out
 
 
-def test_quiet_prints_each_quarantine_line_once(tmp_path: Path) -> None:
+@pytest.mark.parametrize("quiet", [["--quiet"], []], ids=["quiet", "default"])
+def test_each_quarantine_line_is_printed_once(tmp_path: Path, quiet: list[str]) -> None:
     events = tmp_path / "in.jsonl"
     events.write_text(EXAMPLE.read_text() + '{"event_id": "broken"\n')
     db = tmp_path / "mart.duckdb"
     done = subprocess.run(
-        [sys.executable, "-m", "etl.cli", "run", "--quiet", "--events", str(events), "--db", str(db)],
+        [sys.executable, "-m", "etl.cli", "run", *quiet, "--events", str(events), "--db", str(db)],
         capture_output=True,
         text=True,
         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},

@@ -67,3 +67,50 @@ def test_every_mart_asset_has_its_own_description_and_row_count(tmp_path: Path) 
     mats = {m.asset_key.path[-1]: m.materialization.metadata for m in result.get_asset_materialization_events()}
     assert mats["STG_EVENTS"]["dagster/row_count"].value == 12
     assert all("last_updated" in mats[t] for t in MART_TABLES)
+
+
+def test_dagster_cli_materializes_every_asset(tmp_path: Path) -> None:
+    """`dagster asset materialize --select '*'` (issue 19): the mart's assets are unpartitioned (the per-day
+    re-derive is a partitioned job), so the whole selection runs, in the instance of DAGSTER_HOME."""
+    import os
+    import subprocess
+    import sys
+
+    import yaml
+    from conftest import ROOT, query
+
+    home, db = tmp_path / "home", tmp_path / "mart.duckdb"
+    home.mkdir()
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text(yaml.safe_dump(_config()))
+    env = {**os.environ, "DAGSTER_HOME": str(home), "GIM_ETL_DB": str(db), "PYTHONPATH": str(ROOT)}
+    dagster = Path(sys.executable).with_name("dagster")
+    done = subprocess.run(
+        [str(dagster), "asset", "materialize", "--select", "*", "-m", "etl.definitions", "-c", str(cfg)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        check=False,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert query(db, "SELECT count(*) AS n FROM INTERACTION_FACT")["n"][0] > 0
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        runs = instance.get_runs()
+        assert len(runs) == 1 and runs[0].is_success
+        assert instance.get_latest_materialization_event(dg.AssetKey(["mart", "INTERACTION_FACT"])) is not None
+
+
+def test_fact_assets_carry_a_freshness_policy() -> None:
+    """The facts warn after 26 h and fail after 48 h without a load or re-derive (Dagster's freshness daemon
+    evaluates the policy); dimensions and staging tables have none (they change only with the input)."""
+    from datetime import timedelta
+
+    from etl.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    policy = graph.get(dg.AssetKey(["mart", "INTERACTION_RESOURCE_FACT"])).freshness_policy
+    assert policy.fail_window.to_timedelta() == timedelta(hours=48)
+    assert policy.warn_window.to_timedelta() == timedelta(hours=26)
+    assert graph.get(dg.AssetKey(["mart", "GROUP_"])).freshness_policy is None

@@ -19,8 +19,7 @@ import pytest
 from conftest import FIXTURES, IRF_DESCRIPTORS, ROOT, query, run_cli
 
 from etl.definitions import defs
-from etl.orchestration.assets import facts_by_event_day
-from etl.orchestration.automation import LANDING_DIR_ENV, daily_schedule, landing_sensor
+from etl.orchestration.automation import LANDING_DIR_ENV, daily_rederive_job, daily_schedule, landing_sensor
 from etl.orchestration.config import MartResource
 from etl.storage.serving import serving_path_for
 
@@ -64,13 +63,14 @@ def test_event_day_backfill_rederives_under_new_options(tmp_path: Path) -> None:
     assert ("draft_reply:OUT", "agent1", "Puller", "Completed", "Unspecified") in before.rows()
     resources = {"mart_db": MartResource(database=str(db))}
     for day in ("2026-03-01", "2026-03-02"):  # a date range, one partition per run as the backfill policy says
-        result = dg.materialize(
-            [facts_by_event_day],
+        result = daily_rederive_job.execute_in_process(
             partition_key=day,
             resources=resources,
             run_config={"ops": {"facts_by_event_day": {"config": {"populate_workbin_as_hold": True}}}},
         )
         assert result.success
+        reported = {tuple(m.asset_key.path) for m in result.asset_materializations_for_node("facts_by_event_day")}
+        assert (("mart", "INTERACTION_RESOURCE_FACT") in reported) == (day == "2026-03-02")
     after = query(db, IRF_DESCRIPTORS).rows()
     assert ("draft_reply:OUT", "agent1", "Initiated", "Completed", "Unspecified") in after
     assert all(r[2] != "Puller" for r in after)

@@ -3,7 +3,7 @@ GIM's rules are `etl.pipeline` / `etl.domain`, the table groups come from schema
 
 import shutil
 import time
-import warnings
+from datetime import timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -22,6 +22,11 @@ from etl.storage.writer import writer_lock
 
 #: The mart's tables that are assets: every kind but the loader's internal key map.
 MART_TABLES = tables_of_kind("fact", "dimension", "operations", "staging")
+_FACT_TABLES = frozenset(tables_of_kind("fact"))
+
+#: What an ops manager may expect of the facts: a load (sensor, CLI) or the nightly re-derive (01:30 UTC) at
+#: least daily; Dagster's freshness daemon marks them WARN after 26 h and FAIL after 48 h without one.
+FACTS_FRESHNESS = dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=48), warn_window=timedelta(hours=26))
 
 
 @dg.asset(group_name="ingest", kinds={"polars", "parquet"})
@@ -32,6 +37,8 @@ def raw_events(context: dg.AssetExecutionContext, config: IngestConfig, mart_db:
     for gone in clean_leftovers(directory.parent, context.run_id, _unfinished(context.instance)):
         context.log.info(f"removed the staging leftovers of a run that ended: {gone}")
     mark_own(directory)
+    if not config.events:  # e.g. `dagster asset materialize --select '*'` without run config
+        context.log.warning("no event files in this run's config (ops.raw_events.config.events): nothing new to load")
     try:
         staged = stage_events(config.events, context.run_id, directory)
     except BaseException:  # a failed run leaves nothing behind (a full disk stays full otherwise)
@@ -39,10 +46,25 @@ def raw_events(context: dg.AssetExecutionContext, config: IngestConfig, mart_db:
         raise
     for skipped in staged.files_skipped:
         context.log.warning(f"skipped {skipped}")
-    for row in pl.read_parquet(staged.quarantine_path, n_rows=20, glob=False).iter_rows(named=True):
-        context.log.warning(f"quarantined {row['SOURCE_FILE']}:{row['SOURCE_LINE']} [{row['FIELD']}] {row['REASON']}")
+    _report_quarantine(context, staged.quarantine_path, "events")
     context.add_output_metadata({k: v for k, v in staged.model_dump().items() if isinstance(v, int)})
     return staged
+
+
+def _report_quarantine(context: dg.AssetExecutionContext, path: str, what: str) -> None:
+    """One log line with the count (the CLI's summary and the quarantine table list every line: logging each here
+    too printed them twice), and the first 20 as a table in the asset's metadata for the UI."""
+    rows = pl.read_parquet(path, n_rows=20, glob=False)
+    if rows.is_empty():
+        return
+    total = pl.scan_parquet(path, glob=False).select(pl.len()).collect().item()
+    context.log.warning(f"{total} {what} quarantined (file, line, field and reason: the quarantine table)")
+    lines = [
+        f"| {r['SOURCE_FILE']} | {r['SOURCE_LINE']} | {r['FIELD']} | {r['REASON']} |"
+        for r in rows.iter_rows(named=True)
+    ]
+    table = "\n".join(["| file | line | field | reason |", "|---|---|---|---|", *lines])
+    context.add_output_metadata({"quarantined": total, "quarantine_first_20": dg.MetadataValue.md(table)})
 
 
 @dg.asset(group_name="ingest", kinds={"polars", "parquet"})
@@ -54,8 +76,7 @@ def raw_config(
     if not config.cfg:
         return None
     staged = stage_config(config.cfg, context.run_id, mart_db.staging_path(context.run_id))
-    for row in pl.read_parquet(staged.quarantine_path, n_rows=20).iter_rows(named=True):
-        context.log.warning(f"quarantined {row['SOURCE_FILE']}:{row['SOURCE_LINE']} [{row['FIELD']}] {row['REASON']}")
+    _report_quarantine(context, staged.quarantine_path, "configuration lines")
     context.add_output_metadata({k: v for k, v in staged.model_dump().items() if isinstance(v, int)})
     return staged
 
@@ -68,6 +89,7 @@ def raw_config(
             group_name="mart",
             kinds={"duckdb"},
             description=" ".join(load_schema().table(t).description.split()),
+            freshness_policy=FACTS_FRESHNESS if t in _FACT_TABLES else None,
         )
         for t in MART_TABLES
     ],
@@ -153,25 +175,18 @@ def _unfinished(instance: dg.DagsterInstance):
 #: Event-time days. Ingestion is file-driven (sensor, CLI); derivation can be replayed per day of event time.
 DAILY = dg.DailyPartitionsDefinition(start_date="2026-01-01")
 
-
-with warnings.catch_warnings():  # backfill_policy is beta in the pinned Dagster: no warning on every `gim-etl run`
-    warnings.simplefilter("ignore", dg.BetaWarning)
-    _daily_rederive = dg.asset(
-        partitions_def=DAILY,
-        deps=[dg.AssetKey(["mart", "STG_EVENTS"])],
-        group_name="mart",
-        kinds={"duckdb"},
-        pool="duckdb_writer",
-        backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=1),
-    )
+#: The facts a re-derivation replaces: reported as materializations of the mart's assets.
+_REDERIVED = tables_of_kind("fact")
 
 
-@_daily_rederive
-def facts_by_event_day(
-    context: dg.AssetExecutionContext, config: GimOptionsConfig, mart_db: MartResource
-) -> dg.MaterializeResult:
+@dg.op(pool="duckdb_writer")
+def facts_by_event_day(context: dg.OpExecutionContext, config: GimOptionsConfig, mart_db: MartResource):
     """Re-derive the facts of every interaction with an event on this day, from the stored events, under the
-    options of this run (schedules re-run yesterday for late events; backfills replay a date range)."""
+    options of this run (schedules re-run yesterday for late events; backfills replay a date range).
+
+    An op of a partitioned job rather than a partitioned asset: the mart's assets are not partitioned (one mart,
+    written by one writer), so `dagster asset materialize --select '*'` selects only unpartitioned assets; the
+    tables this op rewrites are reported as materializations of those assets, tagged with the day."""
     window = context.partition_time_window
     with writer_lock(mart_db.database):
         con = connect(mart_db.database)
@@ -186,13 +201,13 @@ def facts_by_event_day(
         finally:
             con.close()
         served = _publish(mart_db, context.run_id)
-    return dg.MaterializeResult(
-        metadata={
-            "interactions_rederived": result.interactions_rederived,
-            **{f"{k}_rows": v for k, v in result.rows.items()},
-            "serving_file": str(served),
-        }
-    )
+    summary = {"event_day": context.partition_key, "interactions_rederived": result.interactions_rederived}
+    context.log.info(f"re-derived {summary}; rows written: {result.rows}; serving copy {served}")
+    for table in _REDERIVED if result.interactions_rederived else ():  # a day with no interaction changes nothing
+        if table in result.rows:
+            meta = {**summary, "rows_written_this_run": result.rows[table], "serving_file": str(served)}
+            yield dg.AssetMaterialization(asset_key=["mart", table], metadata=meta)
+    yield dg.Output(result.interactions_rederived)
 
 
 #: The file-driven graph (ingest -> single-writer mart load) that `gim-etl run` materializes.
