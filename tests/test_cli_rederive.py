@@ -115,3 +115,20 @@ def test_a_run_under_other_options_says_how_to_apply_them(tmp_path: Path, capsys
     out = " ".join(capsys.readouterr().out.split())
     assert "facts loaded earlier were derived with populate-workbin-as-hold=false" in out
     assert f"gim-etl rederive --db {db} --option populate-workbin-as-hold=true" in out
+
+
+def test_the_audit_log_says_under_which_options_each_fact_was_derived(tmp_path: Path) -> None:
+    """A fact's CREATE_AUDIT_KEY leads to the run that derived it: its RUN_KIND, OPTIONS and OPTIONS_HASH."""
+    db = tmp_path / "mart.duckdb"
+    assert run_cli("--events", str(DRAFT), "--db", str(db)) == 0
+    assert main(["rederive", "--db", str(db), "--option", "populate-workbin-as-hold=true"]) == 0
+    runs = query(db, "SELECT RUN_KIND, INTERACTIONS_REDERIVED, OPTIONS_HASH FROM CTL_AUDIT_LOG ORDER BY AUDIT_KEY")
+    assert runs["RUN_KIND"].to_list() == ["load", "rederive"]
+    assert runs["INTERACTIONS_REDERIVED"].to_list() == [2, 2]
+    assert runs["OPTIONS_HASH"].n_unique() == 2
+    derived = query(
+        db,
+        "SELECT DISTINCT a.RUN_KIND, json_extract(a.OPTIONS, '$.\"populate-workbin-as-hold\"')::BOOLEAN AS hold"
+        " FROM INTERACTION_RESOURCE_FACT f JOIN CTL_AUDIT_LOG a ON a.AUDIT_KEY = f.CREATE_AUDIT_KEY",
+    )
+    assert derived.rows() == [("rederive", True)]

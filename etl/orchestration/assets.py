@@ -197,6 +197,7 @@ def facts_by_event_day(context: dg.OpExecutionContext, config: GimOptionsConfig,
                 int(window.start.timestamp() * 1000),
                 int(window.end.timestamp() * 1000),
                 config.to_options(),
+                kind="event-day",
             )
         finally:
             con.close()

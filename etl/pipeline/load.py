@@ -104,11 +104,17 @@ def load_run(
 
 
 def rederive_window(
-    con: duckdb.DuckDBPyConnection, run_id: str, start_ms: int, end_ms: int, options: GimOptions
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    start_ms: int,
+    end_ms: int,
+    options: GimOptions,
+    kind: str = "rederive",
 ) -> RunCounts:
     """Re-derive, from the stored events, every interaction with an event in [start_ms, end_ms): the event-time
-    partition behind daily schedules and backfills (e.g. after an option change). One transaction."""
-    counts = RunCounts(run_id, datetime.now(UTC))
+    partition behind daily schedules and backfills (e.g. after an option change). One transaction; `kind` is the
+    audit row's RUN_KIND (`rederive` from the CLI, `event-day` from the partitioned job)."""
+    counts = RunCounts(run_id, datetime.now(UTC), run_kind=kind)
     ensure_schema(con)
     with transaction(con):
         counts.audit_key = allocate_one(con, "AUDIT", run_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,16 +28,19 @@ class RunCounts:
     interactions_rederived: int = 0
     rows: dict[str, int] = field(default_factory=dict)
     audit_key: int = 0
+    run_kind: str = "load"  # load | rederive | event-day (CTL_AUDIT_LOG.RUN_KIND)
 
 
 def write_audit(con: duckdb.DuckDBPyConnection, counts: RunCounts, options: GimOptions) -> None:
+    """The run's row; OPTIONS and OPTIONS_HASH say under which options the facts it derived were derived."""
+    options_json = json.dumps(options.as_gim_dict())
     con.execute(
         "INSERT OR REPLACE INTO CTL_AUDIT_LOG (RUN_ID, AUDIT_KEY, START_TIME, END_TIME, STATUS, FILES_READ,"
         " EVENTS_READ, EVENTS_LOADED, EVENTS_DUPLICATE, EVENTS_QUARANTINED, INTERACTION_FACT_ROWS,"
         " INTERACTION_RESOURCE_FACT_ROWS, MEDIATION_SEGMENT_FACT_ROWS, OPTIONS, USER_DATA_REJECTS,"
         " SM_RES_SESSION_FACT_ROWS, SM_RES_STATE_FACT_ROWS, SM_RES_STATE_REASON_FACT_ROWS, EVENTS_CONFLICT,"
-        " FILES_SKIPPED, SKIPPED_FILES)"
-        " VALUES (?, ?, ?, ?, 'SUCCEEDED', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " FILES_SKIPPED, SKIPPED_FILES, RUN_KIND, INTERACTIONS_REDERIVED, OPTIONS_HASH)"
+        " VALUES (?, ?, ?, ?, 'SUCCEEDED', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             counts.run_id,
             counts.audit_key,
@@ -50,7 +54,7 @@ def write_audit(con: duckdb.DuckDBPyConnection, counts: RunCounts, options: GimO
             counts.rows.get("INTERACTION_FACT", 0),
             counts.rows.get("INTERACTION_RESOURCE_FACT", 0),
             counts.rows.get("MEDIATION_SEGMENT_FACT", 0),
-            json.dumps(options.as_gim_dict()),
+            options_json,
             counts.rows.get("STG_USER_DATA_REJECT", 0),
             counts.rows.get("SM_RES_SESSION_FACT", 0),
             counts.rows.get("SM_RES_STATE_FACT", 0),
@@ -58,5 +62,8 @@ def write_audit(con: duckdb.DuckDBPyConnection, counts: RunCounts, options: GimO
             counts.events_conflict,
             len(counts.files_skipped),
             json.dumps(counts.files_skipped),
+            counts.run_kind,
+            counts.interactions_rederived,
+            hashlib.sha256(json.dumps(options.as_gim_dict(), sort_keys=True).encode()).hexdigest()[:16],
         ],
     )
