@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from rich.console import Console
@@ -15,6 +16,7 @@ from rich.table import Table
 from etl.commands import rederive as rederive_command
 from etl.connections import connect
 from etl.domain.options import GimOptions
+from etl.progress import reporting
 
 console = Console(width=None if sys.stdout.isatty() else 120)
 
@@ -58,6 +60,9 @@ def _parser() -> argparse.ArgumentParser:
         help="GIM option override, e.g. populate-workbin-as-hold=true (repeatable)",
     )
     run.add_argument("--quiet", action="store_true", help="print only the summary")
+    run.add_argument(
+        "--verbose", action="store_true", help="Dagster's run log (INFO) too, also on a terminal with progress bars"
+    )
     gen = sub.add_parser("generate", help="simulate a contact centre and write contract event files")
     gen.add_argument("--out", required=True, type=Path, help="output directory")
     gen.add_argument("--start-date", default="2026-03-02")
@@ -276,9 +281,10 @@ def _run(args: argparse.Namespace) -> int:
     notice = rederive_command.options_notice(args.db, options)
     if notice:
         console.print(f"[yellow]{escape(notice)}[/]", soft_wrap=True)
-    level = "ERROR" if args.quiet else "INFO"  # quiet: quarantine lines once, in the summary
+    shown = console.is_terminal and not args.quiet  # a person waits: phases with counts instead of Dagster's log
+    level = "ERROR" if args.quiet else "WARNING" if shown and not args.verbose else "INFO"
     try:
-        with writer_lock(args.db):
+        with writer_lock(args.db), _progress(shown):
             check_db(args.db)  # (no other process has it open for writing either)
             result = run_pipeline(args.events, args.db, options, log_level=level, cfg=args.cfg)
     except (WriterBusy, ValueError) as exc:
@@ -294,6 +300,18 @@ def _run(args: argparse.Namespace) -> int:
         return 1
     _summary(args.db, result.run_id)
     return 0
+
+
+@contextmanager
+def _progress(shown: bool) -> Iterator[None]:
+    """The run's phases as rich progress bars with counts, on a terminal only (etl.progress)."""
+    if not shown:
+        yield
+        return
+    from etl.cli_progress import RichReporter
+
+    with RichReporter(console) as reporter, reporting(reporter):
+        yield
 
 
 def _publish_failure(result: object) -> str | None:

@@ -15,7 +15,7 @@ ETL = Path(__file__).resolve().parents[1] / "etl"
 
 #: Lowest first; a module may import its own layer and any layer below it.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("etl", "etl.settings", "etl.connections"),
+    ("etl", "etl.settings", "etl.connections", "etl.progress"),
     ("etl.domain",),
     ("etl.ingest",),
     ("etl.transform",),
@@ -24,7 +24,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("etl.simulate",),
     ("etl.bi",),
     ("etl.orchestration",),
-    ("etl.definitions", "etl.cli", "etl.commands"),
+    ("etl.definitions", "etl.cli", "etl.cli_progress", "etl.commands"),
 )
 MAX_MODULE_LINES = 450
 MAX_FUNCTION_LINES = 80

@@ -132,3 +132,26 @@ def test_the_audit_log_says_under_which_options_each_fact_was_derived(tmp_path: 
         " FROM INTERACTION_RESOURCE_FACT f JOIN CTL_AUDIT_LOG a ON a.AUDIT_KEY = f.CREATE_AUDIT_KEY",
     )
     assert derived.rows() == [("rederive", True)]
+
+
+def test_a_terminal_sees_each_phase_with_its_counts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """On a terminal (and not --quiet) a run shows rich progress bars per phase with counts; pipes and tests,
+    which are not terminals, get none (every other test here)."""
+    import io
+
+    from rich.console import Console
+
+    import etl.cli
+
+    screen = io.StringIO()
+    monkeypatch.setattr(etl.cli, "console", Console(file=screen, force_terminal=True, width=140))
+    db = tmp_path / "mart.duckdb"
+    assert main(["run", "--events", str(EXAMPLE), "--db", str(db)]) == 0
+    shown = screen.getvalue()
+    for phase in ("read and validate events", "append new events to STG_EVENTS", "derive facts", "agent states"):
+        assert phase in shown, phase
+    assert "12/12" in shown  # the example's 12 lines read, and its 12 events derived
+    assert "publish the serving copy" in shown
+    assert "INFO" not in capsys.readouterr().err  # Dagster's INFO log gives way to the bars (--verbose brings it)

@@ -33,6 +33,7 @@ from etl.ingest.fast_sql import CHUNK_SCHEMA, FAST_SQL
 from etl.ingest.files import prefetch, read_chunks, scan_inputs
 from etl.ingest.repeats import split_repeats
 from etl.ingest.validate import QUARANTINE_SCHEMA, _check, _slow_path
+from etl.progress import phase
 
 _STAGED_SCHEMA: dict[str, pl.DataType] = {**EVENT_SCHEMA, "_file": pl.Int64()}
 
@@ -254,31 +255,35 @@ def _scan(files: list[Path], fast: bool, sink: Callable[[pl.DataFrame], None], b
     side = 0  # rows quarantined while reading; counted on DuckDB's scan thread
     streamed = slow_lines = 0
     con = connect()
-    try:
-        con.sql("SET arrow_output_version = '1.5'")  # string views: Polars takes the strings without a copy
-        con.sql("SET produce_arrow_string_view = true")
+    with phase("read and validate events", unit="lines") as advance:
+        try:
+            con.sql("SET arrow_output_version = '1.5'")  # string views: Polars takes the strings without a copy
+            con.sql("SET produce_arrow_string_view = true")
 
-        def batches() -> Iterator[pa.RecordBatch]:
-            nonlocal slow_lines, side
-            for unit in prefetch(read_chunks(files, con.cursor())):
-                if isinstance(unit, dict):  # quarantined while reading (unreadable file, invalid UTF-8)
-                    side += 1
-                    bad.append(unit)
-                elif not fast:  # (single-threaded: the caller drains this generator itself)
-                    slow_lines += _slow_path(unit.lines, unit.file_idx, names[unit.file_idx], rescued, bad)
-                else:
-                    lines = unit.lines
-                    files_col = pa.repeat(pa.scalar(unit.file_idx, pa.int64()), lines.num_rows)
-                    yield from lines.add_column(0, "_file", files_col).to_batches(max_chunksize=8192)
+            def batches() -> Iterator[pa.RecordBatch]:
+                nonlocal slow_lines, side
+                for unit in prefetch(read_chunks(files, con.cursor())):
+                    if isinstance(unit, dict):  # quarantined while reading (unreadable file, invalid UTF-8)
+                        side += 1
+                        bad.append(unit)
+                        advance(1)
+                        continue
+                    advance(unit.lines.num_rows)
+                    if not fast:  # (single-threaded: the caller drains this generator itself)
+                        slow_lines += _slow_path(unit.lines, unit.file_idx, names[unit.file_idx], rescued, bad)
+                    else:
+                        lines = unit.lines
+                        files_col = pa.repeat(pa.scalar(unit.file_idx, pa.int64()), lines.num_rows)
+                        yield from lines.add_column(0, "_file", files_col).to_batches(max_chunksize=8192)
 
-        if fast:
-            streamed = _stream(con, batches(), names, sink, rescued, bad)
-        else:
-            for _ in batches():
-                pass
-        rescued.flush()
-    finally:
-        con.close()
+            if fast:
+                streamed = _stream(con, batches(), names, sink, rescued, bad)
+            else:
+                for _ in batches():
+                    pass
+            rescued.flush()
+        finally:
+            con.close()
     return streamed + slow_lines + side
 
 

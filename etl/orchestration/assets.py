@@ -15,6 +15,7 @@ from etl.ingest.leftovers import clean_leftovers, mark_own
 from etl.ingest.staging import StagedEvents, stage_events
 from etl.orchestration.config import ConfigLogConfig, GimOptionsConfig, IngestConfig, MartResource
 from etl.pipeline.load import load_run, rederive_window
+from etl.progress import phase
 from etl.storage import serving
 from etl.storage.ddl import load_schema, tables_of_kind
 from etl.storage.serving import PUBLISH_FAILED, republish
@@ -154,7 +155,8 @@ def _require_staged(staged: StagedEvents) -> None:
 def _publish(mart_db: MartResource, run_id: str) -> Path:
     """The serving copy after a committed load; if it fails, the run fails saying exactly what happened."""
     try:
-        return serving.publish(mart_db.database, mart_db.serving_database or None)
+        with phase("publish the serving copy"):
+            return serving.publish(mart_db.database, mart_db.serving_database or None)
     except Exception as exc:
         raise dg.Failure(
             description=f"{PUBLISH_FAILED} (run {run_id}): {exc}; republish it with `{republish(mart_db.database)}`",

@@ -13,7 +13,7 @@ import logging
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -29,6 +29,7 @@ from etl.ingest.config.staging import StagedConfig, stage_config
 from etl.ingest.staging import BATCH_SQL, StagedEvents, stage_events
 from etl.pipeline import config_load
 from etl.pipeline.agent_load import AgentLoad
+from etl.progress import phase
 from etl.settings import runtime
 from etl.storage import audit, event_store
 from etl.storage.anchors import set_first_replies
@@ -47,10 +48,15 @@ log = logging.getLogger(__name__)
 
 
 @contextmanager
-def _step(what: str) -> Iterator[None]:
-    """Log how long a step of the load took (shown in Dagster's run log: dagster.yaml manages `etl` loggers)."""
+def _step(what: str, shown: bool = False) -> Iterator[None]:
+    """Log how long a step of the load took (shown in Dagster's run log: dagster.yaml manages `etl` loggers);
+    `shown`: also a phase of the terminal's progress display (etl.progress)."""
     t0 = time.perf_counter()
-    yield
+    if shown:
+        with phase(what):
+            yield
+    else:
+        yield
     log.info("%s: %.1f s", what, time.perf_counter() - t0)
 
 
@@ -77,7 +83,7 @@ def load_run(
     with transaction(con):
         counts.audit_key = allocate_one(con, "AUDIT", staged.run_id)
         cfg_counts = config_load.append(con, config, staged.run_id)  # first: this run's facts see it
-        with _step("append new events to STG_EVENTS"):
+        with _step("append new events to STG_EVENTS", shown=True):
             appended = event_store.append_events(
                 con, BATCH_SQL, staged.batch_params(), staged.run_id, now_ms + skew_s * 1000
             )
@@ -98,7 +104,7 @@ def load_run(
         counts.events_loaded = appended.inserted - late.moved_own - agent_moved
         ensure_calendar(con, [], options, ACTIVE_END_TS)  # days ahead and date-time-tz, also on a quiet run
         audit.write_audit(con, counts, options)
-        with _step("configuration dimensions and IRF keys"):
+        with _step("configuration dimensions and IRF keys", shown=True):
             config_load.finish(con, staged.run_id, counts.audit_key, cfg_counts)
     return counts
 
@@ -129,7 +135,7 @@ def rederive_window(
 
 def _agent_states(con: duckdb.DuckDBPyConnection, counts: RunCounts, options: GimOptions, load: AgentLoad) -> int:
     """The SM_RES_* facts of the agents the load touched (etl.pipeline.agent_load); returns events quarantined."""
-    with _step("agent states"):
+    with _step("agent states", shown=True):
         rows, moved = load.run(con, options, counts.audit_key)
     counts.rows.update(rows)
     return moved
@@ -174,6 +180,7 @@ class _Rederivation:
     options: GimOptions
     late: _Quarantining | None
     links: list[pl.DataFrame] = field(default_factory=list)
+    advance: Callable[[int], None] = lambda n: None  # the progress display's, while slices run
 
     def run(self) -> int:
         """Returns how many stored events moved to the quarantine."""
@@ -182,8 +189,9 @@ class _Rederivation:
         self.counts.rows = dict.fromkeys(FACT_TABLES, 0)
         with fact_stage_dir(self.con) as tmp:
             stage = FactStage(Path(tmp))
-            moved = sum(self._slice(part, slices, stage) for part in range(slices))
-            with _step("insert staged facts"):
+            with phase("derive facts", total=total, unit="events") as self.advance:
+                moved = sum(self._slice(part, slices, stage) for part in range(slices))
+            with _step("insert staged facts", shown=True):
                 stage.insert(self.con)
         links = pl.concat(self.links, how="vertical_relaxed")
         with _step("thread roots"):
@@ -199,6 +207,7 @@ class _Rederivation:
             stored = event_store.read_slice(self.con, part, slices)
         with _step(f"{name}: derive facts of {stored.height} events"):
             facts = derive_facts(stored, self.options)
+        self.advance(stored.height)
         self.counts.interactions_rederived += facts.interactions.height
         moved = 0
         if self.late is not None and facts.rejected.height:
