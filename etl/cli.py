@@ -59,6 +59,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NAME=VALUE",
         help="GIM option override, e.g. populate-workbin-as-hold=true (repeatable)",
     )
+    _publish_args(run)
     run.add_argument("--quiet", action="store_true", help="print only the summary")
     run.add_argument(
         "--verbose", action="store_true", help="Dagster's run log (INFO) too, also on a terminal with progress bars"
@@ -95,16 +96,36 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--db", required=True, metavar="FILE", help="the DuckDB mart file (opened read-only)")
     rep.add_argument("--out", required=True, type=Path, metavar="FILE.html", help="the HTML file to write")
     rep.add_argument("--title", default="gim-etl mart report", help="report title")
-    pub = sub.add_parser("publish", help="write the read-only serving copy of a mart again (after a failed publish)")
+    pub = sub.add_parser(
+        "publish", help="write the serving copy of a mart again, or (--publish) publish it into PostgreSQL"
+    )
     pub.add_argument("--db", required=True, metavar="FILE", help="the DuckDB mart file")
     pub.add_argument(
         "--serving", metavar="FILE", help="the serving copy (default: GIM_ETL_SERVING_DB or beside the mart)"
     )
+    _publish_args(pub)
     from etl.bi.sql import command as sql_command  # gim-etl sql (etl/bi/sql/command.py)
 
     sql_command.add_parser(sub)
     rederive_command.add_parser(sub)
     return p
+
+
+def _publish_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--publish",
+        metavar="DSN",
+        help="also publish the mart into PostgreSQL (postgresql://USER@HOST:PORT/DB), incrementally, one transaction",
+    )
+    p.add_argument("--pg-schema", default="gim", metavar="NAME", help="the PostgreSQL schema (one per tenant)")
+
+
+def _check_target(args: argparse.Namespace) -> None:
+    """Connect once to the --publish target before any work (bad DSN, server down: PublishTargetError)."""
+    if args.publish:
+        from etl.storage.publish_pg import connect_target
+
+        connect_target(args.publish).close()
 
 
 def _summary(db: str, run_id: str) -> None:
@@ -266,6 +287,7 @@ def _run(args: argparse.Namespace) -> int:
     try:  # every argument checked before anything is staged: one line, exit 2
         check_run_args(args.events, args.db, args.config)
         options = GimOptions.load(args.config, args.option)
+        _check_target(args)
     except (ValueError, OSError) as exc:
         console.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
         return 2
@@ -276,7 +298,10 @@ def _run(args: argparse.Namespace) -> int:
     if missing:
         console.print(f"[red]error:[/] no such configuration file or directory: {escape(', '.join(missing))}")
         return 2
+    from etl.orchestration.publish import PostgresTarget
     from etl.orchestration.run import run_pipeline  # Dagster's import costs ~1 s: only for `run`
+
+    target = PostgresTarget(dsn=args.publish, db_schema=args.pg_schema) if args.publish else None
 
     notice = rederive_command.options_notice(args.db, options)
     if notice:
@@ -286,7 +311,7 @@ def _run(args: argparse.Namespace) -> int:
     try:
         with writer_lock(args.db), _progress(shown):
             check_db(args.db)  # (no other process has it open for writing either)
-            result = run_pipeline(args.events, args.db, options, log_level=level, cfg=args.cfg)
+            result = run_pipeline(args.events, args.db, options, log_level=level, cfg=args.cfg, publish=target)
     except (WriterBusy, ValueError) as exc:
         console.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
         return 2
@@ -299,6 +324,8 @@ def _run(args: argparse.Namespace) -> int:
         console.print("[red]run failed[/]; see the Dagster log above")
         return 1
     _summary(args.db, result.run_id)
+    if target is not None:
+        console.print(f"published to PostgreSQL schema {escape(args.pg_schema)}", soft_wrap=True)
     return 0
 
 
@@ -316,12 +343,13 @@ def _progress(shown: bool) -> Iterator[None]:
 
 def _publish_failure(result: object) -> str | None:
     """The message of a run whose load committed but whose serving copy failed, else None."""
+    from etl.orchestration.publish import PG_PUBLISH_FAILED
     from etl.storage.serving import PUBLISH_FAILED
 
     for event in result.all_events:  # type: ignore[attr-defined]
         if event.is_step_failure:
             error = event.step_failure_data.error
-            if error is not None and PUBLISH_FAILED in error.message:
+            if error is not None and (PUBLISH_FAILED in error.message or PG_PUBLISH_FAILED in error.message):
                 return error.message.strip().splitlines()[-1].split("Failure: ", 1)[-1]
     return None
 
@@ -334,12 +362,37 @@ def _publish(args: argparse.Namespace) -> int:
     try:
         settings = check_settings()
         check_db(args.db, must_exist=True)
+        _check_target(args)
         with writer_lock(args.db):
+            if args.publish:
+                return _publish_pg(args)
             out = publish(args.db, args.serving or settings.serving_db or None)
     except (ValueError, WriterBusy) as exc:
         console.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
         return 2
     console.print(f"published {out}")
+    return 0
+
+
+def _publish_pg(args: argparse.Namespace) -> int:
+    """`gim-etl publish --db FILE --publish DSN`: the mart into PostgreSQL (exit 1 when PostgreSQL fails it)."""
+    import psycopg
+
+    from etl.storage.publish_pg import publish_postgres
+
+    try:
+        result = publish_postgres(args.db, args.publish, args.pg_schema)
+    except psycopg.Error as exc:
+        console.print(f"[red]PostgreSQL publish failed[/] (nothing changed there): {escape(str(exc).strip())}")
+        return 1
+    changed = [t for t in result.tables if t.mode != "skipped"]
+    table = Table(title=f"published to PostgreSQL schema {result.schema} in {result.seconds:.1f} s")
+    for name in ("table", "mode", "rows copied", "groups replaced"):
+        table.add_column(name, justify="left" if name in ("table", "mode") else "right")
+    for t in changed:
+        table.add_row(t.name, t.mode, str(t.rows_copied), str(t.groups_replaced))
+    console.print(table)
+    console.print(f"{len(result.tables) - len(changed)} table(s) unchanged, {result.views} view(s)")
     return 0
 
 

@@ -10,6 +10,7 @@ from etl.orchestration.assets import ASSETS
 from etl.orchestration.automation import daily_rederive_job, daily_schedule, gim_etl_job, landing_sensor
 from etl.orchestration.checks import CHECKS, WARN_CHECKS
 from etl.orchestration.config import MartResource
+from etl.orchestration.publish import PostgresTarget, postgres_mart
 from etl.settings import env_name, runtime
 
 
@@ -32,11 +33,18 @@ def _mart_resource() -> MartResource:
     )
 
 
+def _pg_target() -> PostgresTarget:
+    """The PostgreSQL publish target from GIM_ETL_PUBLISH_DSN / GIM_ETL_PG_SCHEMA (unset DSN: not published)."""
+    dsn = dg.EnvVar("GIM_ETL_PUBLISH_DSN") if "GIM_ETL_PUBLISH_DSN" in os.environ else ""
+    schema = dg.EnvVar("GIM_ETL_PG_SCHEMA") if "GIM_ETL_PG_SCHEMA" in os.environ else "gim"
+    return PostgresTarget(dsn=dsn, db_schema=schema)
+
+
 defs = dg.Definitions(
-    assets=ASSETS,
+    assets=[*ASSETS, postgres_mart],
     asset_checks=[*CHECKS, *WARN_CHECKS],
     jobs=[gim_etl_job, daily_rederive_job],
     schedules=[daily_schedule],
     sensors=[landing_sensor],
-    resources={"mart_db": _mart_resource()},
+    resources={"mart_db": _mart_resource(), "pg_target": _pg_target()},
 )

@@ -11,6 +11,7 @@ from etl.domain.options import GimOptions
 from etl.orchestration.assets import ASSETS
 from etl.orchestration.checks import CHECKS, WARN_CHECKS
 from etl.orchestration.config import GimOptionsConfig, MartResource
+from etl.orchestration.publish import PostgresTarget, postgres_mart
 from etl.settings import runtime
 
 
@@ -26,10 +27,15 @@ def _mart(db: str) -> MartResource:
 
 
 def run_pipeline(
-    events: Sequence[str], db: str, options: GimOptions, log_level: str = "WARNING", cfg: Sequence[str] = ()
+    events: Sequence[str],
+    db: str,
+    options: GimOptions,
+    log_level: str = "WARNING",
+    cfg: Sequence[str] = (),
+    publish: PostgresTarget | None = None,
 ) -> dg.ExecuteInProcessResult:
-    """Materialize the asset graph (ingest -> mart -> checks) in process; a run of the Dagster instance of
-    $DAGSTER_HOME when it is set, else of an ephemeral one."""
+    """Materialize the asset graph (ingest -> mart -> checks, and the PostgreSQL publish when `publish` is given)
+    in process; a run of the Dagster instance of $DAGSTER_HOME when it is set, else of an ephemeral one."""
     run_config = {
         "ops": {
             "raw_events": {"config": {"events": [str(e) for e in events]}},
@@ -39,11 +45,16 @@ def run_pipeline(
         "loggers": {"console": {"config": {"log_level": log_level}}},
     }
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    resources: dict[str, object] = {"mart_db": _mart(db)}
+    assets = [*ASSETS, *CHECKS, *WARN_CHECKS]
+    if publish is not None and publish.dsn:
+        assets.append(postgres_mart)
+        resources["pg_target"] = publish
     with instance:
         return dg.materialize(
-            [*ASSETS, *CHECKS, *WARN_CHECKS],
+            assets,
             run_config=run_config,
-            resources={"mart_db": _mart(db)},
+            resources=resources,
             instance=instance,
             raise_on_error=False,
             tags={"gim-etl/entry": "cli"},
