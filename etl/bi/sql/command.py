@@ -23,11 +23,15 @@ MAX_PRINTED = 50
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = subparsers.add_parser("sql", help="run an analyst's GIM SQL (T-SQL, Oracle, PostgreSQL) on the mart")
-    p.add_argument("--db", required=True, metavar="FILE", help="the mart; its serving copy x.serving.duckdb if present")
+    p.add_argument("--db", metavar="FILE", help="the mart; its serving copy x.serving.duckdb if present")
+    p.add_argument(
+        "--target", metavar="DSN", help="run on the mart published in PostgreSQL (postgresql://...) instead of --db"
+    )
+    p.add_argument("--pg-schema", default="gim", metavar="NAME", help="the PostgreSQL schema of --target")
     p.add_argument("--dialect", required=True, help="tsql | oracle | postgres (the file's dialect)")
     p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="@NAME / :NAME value")
     p.add_argument("--out", type=Path, metavar="FILE", help="write the result to FILE.csv or FILE.parquet")
-    p.add_argument("--explain", action="store_true", help="print the DuckDB SQL that runs")
+    p.add_argument("--explain", action="store_true", help="print the DuckDB (or PostgreSQL) SQL that runs")
     p.add_argument("file", metavar="FILE.sql", help="the SQL file, or - for standard input")
     return p
 
@@ -73,8 +77,10 @@ def _check(args: argparse.Namespace, console: Console) -> tuple[Path, str, str, 
         return bad(str(e))
     if args.out is not None and args.out.suffix.lower() not in (".csv", ".parquet"):
         return bad(f"--out {args.out}: use a .csv or .parquet file name")
-    db = _database(args.db)
-    if not db.is_file():
+    if (args.db is None) == (args.target is None):
+        return bad("give --db FILE or --target postgresql://... (one of them)")
+    db = _database(args.db) if args.db else Path()
+    if args.db and not db.is_file():
         return bad(f"no such mart file: {args.db}")
     if args.file == "-":
         sql = sys.stdin.read()
@@ -91,6 +97,8 @@ def run(args: argparse.Namespace) -> int:
     if checked is None:
         return 2
     db, dialect, sql, params = checked
+    if args.target:
+        return _run_target(args, console, dialect, sql, params)
     try:
         prepared = prepare(sql, dialect, params)
     except GimSqlRefused as e:
@@ -112,6 +120,10 @@ def run(args: argparse.Namespace) -> int:
         return 1
     finally:
         con.close()
+    return _output(args, console, df)
+
+
+def _output(args: argparse.Namespace, console: Console, df: pl.DataFrame) -> int:
     if args.out is None:
         _print(console, df)
     elif args.out.suffix.lower() == ".csv":
@@ -121,3 +133,28 @@ def run(args: argparse.Namespace) -> int:
     if args.out is not None:
         console.print(f"wrote {df.height} row(s) to {args.out}")
     return 0
+
+
+def _run_target(args: argparse.Namespace, console: Console, dialect: str, sql: str, params: dict[str, str]) -> int:
+    """`--target postgresql://...`: the same rewrite, rendered for PostgreSQL, run there (etl.bi.sql.target_pg)."""
+    import psycopg
+
+    from etl.bi.sql.target_pg import postgres_statements, run_on_postgres
+    from etl.storage.pg_sql import UnsupportedForPostgres
+    from etl.storage.publish_pg import PublishTargetError
+
+    try:
+        statements = postgres_statements(sql, dialect, params)
+        if args.explain:
+            console.print(escape(";\n".join(statements) + ";"), highlight=False, soft_wrap=True)
+        df = run_on_postgres(args.target, sql, dialect, params, schema=args.pg_schema)
+    except (GimSqlRefused, UnsupportedForPostgres) as e:
+        console.print(f"[red]{escape(str(e))}[/]")
+        return 2
+    except PublishTargetError as e:
+        console.print(f"[red]error:[/] {escape(str(e))}", soft_wrap=True)
+        return 2
+    except psycopg.Error as e:
+        console.print(f"[red]failed:[/] {escape(str(e).strip().splitlines()[0])}")
+        return 1
+    return _output(args, console, df)
