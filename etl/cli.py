@@ -123,8 +123,9 @@ def _publish_args(p: argparse.ArgumentParser) -> None:
 def _check_target(args: argparse.Namespace) -> None:
     """Connect once to the --publish target before any work (bad DSN, server down: PublishTargetError)."""
     if args.publish:
-        from etl.storage.publish_pg import connect_target
+        from etl.storage.publish_pg import check_schema, connect_target
 
+        check_schema(args.pg_schema)
         connect_target(args.publish).close()
 
 

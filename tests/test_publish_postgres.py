@@ -24,6 +24,7 @@ from etl.bi.compat import dialect_of, run_gim_sql
 from etl.bi.sql.target_pg import run_on_postgres
 from etl.cli import main
 from etl.storage.ddl import load_schema
+from etl.storage.pg_schema import PublishReferenceError
 from etl.storage.publish_pg import PUBLISHED_KINDS, publish_postgres
 from etl.storage.views import view_names
 
@@ -133,6 +134,7 @@ def test_a_bad_or_unreachable_target_is_one_line_and_exit_2(sample_db: Path, cap
     assert main(["publish", "--db", str(sample_db), "--publish", "postgresql://gim@127.0.0.1:1/x"]) == 2
     assert "Connection refused" in capsys.readouterr().out
     assert main(["publish", "--db", str(sample_db), "--publish", "mysql://x"]) == 2
+    assert main(["publish", "--db", str(sample_db), "--publish", "postgresql://h/x", "--pg-schema", "A; x"]) == 2
     assert run_cli("--events", str(SECOND[0]), "--db", str(sample_db), "--publish", "postgresql://h/x?bad=1") == 2
 
 
@@ -207,3 +209,14 @@ def test_a_concurrent_reader_never_sees_half_a_run(two_runs: dict) -> None:
     assert old != new and old in seen
     assert seen <= {old, new}, f"a reader saw a half-published state: {seen - {old, new}}"
     _assert_same_tables(two_runs["db"], dsn, "conc")
+
+
+def test_a_dangling_reference_rolls_the_whole_publish_back(sample_db: Path, published: str, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.duckdb"
+    shutil.copy(sample_db, broken)
+    con = duckdb.connect(str(broken))
+    con.execute("DELETE FROM RESOURCE_ WHERE RESOURCE_KEY IN (SELECT max(RESOURCE_KEY) FROM INTERACTION_RESOURCE_FACT)")
+    con.close()
+    with pytest.raises(PublishReferenceError, match="has no row in RESOURCE_"):
+        publish_postgres(broken, published, "broken")
+    assert _pg(published, "public", "SELECT count(*) FROM pg_namespace WHERE nspname = 'broken'") == [(0,)]

@@ -5,8 +5,10 @@ MVCC snapshots instead of the serving-copy swap. What a publish does, all inside
 previous run or this one, never half of it; a failure leaves the previous publish in place):
 
 - tables from ``schema/mart.yaml`` rendered for PostgreSQL (:mod:`etl.storage.ddl`), created when missing, new
-  columns added; foreign keys declared ``DEFERRABLE INITIALLY DEFERRED`` (checked at commit, so replacing a
-  re-derived interaction's rows is not a matter of statement order);
+  columns added; references are checked set-based before commit (one anti-join per foreign key of a changed table)
+  instead of as constraints, as in GIM's own PostgreSQL model, where a foreign key is "a surrogate key reference
+  ..., not a formal constraint" (https://docs.genesys.com/Documentation/GIM/8.5.0/PDMPostgre/AboutThisPDM):
+  a row-by-row constraint trigger cost 3x the whole COPY here;
 - every table's fingerprint (row count + xor of DuckDB row hashes) is kept in ``gim_etl_publish_state``; a table
   whose fingerprint did not change is skipped;
 - facts (tables with ``INTERACTION_ID``, or a fact's integer key): the groups (interactions) whose rows changed are
@@ -17,11 +19,15 @@ previous run or this one, never half of it; a failure leaves the previous publis
 - the RAA-style views of ``schema/views/`` rendered for PostgreSQL (:mod:`etl.storage.pg_sql`), re-created when their
   text changed.
 The first publish into an empty schema is a full copy. Concurrent publishers of one schema queue on an advisory lock.
+
+GIM's own PostgreSQL edition: https://docs.genesys.com/Documentation/GIM/8.5.0/PDMPostgre/AboutThisPDM (same tables,
+unquoted names that PostgreSQL folds to lower case).
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -34,8 +40,7 @@ from psycopg import sql as q
 
 from etl.connections import connect
 from etl.storage.ddl import Table, create_table, load_schema
-from etl.storage.pg_sql import duckdb_to_postgres
-from etl.storage.views import view_files
+from etl.storage.pg_schema import check_references, publish_views
 
 #: What is published: reporting data; the raw event store and key map stay in DuckDB (serving.NOT_SERVED).
 PUBLISHED_KINDS = ("fact", "dimension", "operations")
@@ -47,6 +52,11 @@ BUCKET_BITS = 6
 DEFAULT_SCHEMA = "gim"
 _BATCH = 20_000
 _MASK = 0x7FFFFFFFFFFFFFFF  # DuckDB hashes are UBIGINT; digests are stored as BIGINT
+
+
+#: GIM's `default-schema` note for PostgreSQL: "use lower case for all schema names"
+#: (https://enu.docs.genesys.com/Documentation/GIM/8.5.0/Dep/GIMDBPrivs); we accept plain lower-case names only.
+SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 
 class PublishTargetError(ValueError):
@@ -61,6 +71,10 @@ class TableResult:
     mode: str
     rows_copied: int = 0
     groups_replaced: int = 0
+    #: Which rows' references to check before commit: "" all, a JOIN restricting them (groups), None none.
+    check: str | None = field(default="", repr=False)
+    #: Whether a merge deleted keys (then every row referencing this table is checked).
+    deleted: bool = field(default=False, repr=False)
 
 
 @dataclass
@@ -73,6 +87,13 @@ class PublishResult:
     @property
     def rows_copied(self) -> int:
         return sum(t.rows_copied for t in self.tables)
+
+
+def check_schema(schema: str) -> str:
+    """`schema` if it is a plain lower-case PostgreSQL name, else PublishTargetError."""
+    if not SCHEMA_NAME.fullmatch(schema):
+        raise PublishTargetError(f"--pg-schema {schema!r}: use a lower-case name of letters, digits and _")
+    return schema
 
 
 def connect_target(dsn: str) -> psycopg.Connection:
@@ -120,6 +141,7 @@ def group_column(table: Table) -> str | None:
 
 def publish_postgres(mart_db: str | Path, dsn: str, schema: str = DEFAULT_SCHEMA) -> PublishResult:
     """Publish `mart_db` into PostgreSQL schema `schema` of `dsn` in one transaction (see the module docstring)."""
+    check_schema(schema)
     started = time.perf_counter()
     duck = connect()
     try:
@@ -141,8 +163,7 @@ def _publish(duck: duckdb.DuckDBPyConnection, pg: psycopg.Connection, schema: st
         pg.execute(q.SQL("SET LOCAL search_path TO {}").format(q.Identifier(schema)))
         _ensure_state(pg)
         everything = [t for t in load_schema().tables if t.kind in PUBLISHED_KINDS]  # the views read them all
-        created = _ensure_tables(pg, everything)
-        _add_foreign_keys(pg, [t for t in everything if t.name in created])
+        _ensure_tables(pg, everything)
         state = dict(pg.execute(f"SELECT table_name, fingerprint FROM {STATE_TABLE}").fetchall())
         for table in tables:
             fingerprint = _fingerprint(duck, table)
@@ -155,7 +176,8 @@ def _publish(duck: duckdb.DuckDBPyConnection, pg: psycopg.Connection, schema: st
                 " ON CONFLICT (table_name) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, published_at = now()",
                 [table.name, fingerprint],
             )
-        result.views = _publish_views(pg, state.get("<views>"))
+        check_references(pg, result.tables)
+        result.views = publish_views(pg, state.get("<views>"), STATE_TABLE)
     return result
 
 
@@ -198,17 +220,6 @@ def _ensure_tables(pg: psycopg.Connection, tables: Sequence[Table]) -> set[str]:
                 kind = create_table(table, "postgres").this.expressions[table.columns.index(col)].args["kind"]
                 pg.execute(f"ALTER TABLE {table.name} ADD COLUMN {col.name} {kind.sql(dialect='postgres')}")
     return created
-
-
-def _add_foreign_keys(pg: psycopg.Connection, tables: Sequence[Table]) -> None:
-    for table in tables:
-        for i, fk in enumerate(table.foreign_keys, start=1):
-            if load_schema().table(fk.references).kind in PUBLISHED_KINDS:
-                pg.execute(
-                    f"ALTER TABLE {table.name} ADD CONSTRAINT fk_{table.name[:40]}_{i}"
-                    f" FOREIGN KEY ({', '.join(fk.columns)}) REFERENCES {fk.references} ({', '.join(fk.ref_columns)})"
-                    " DEFERRABLE INITIALLY DEFERRED"
-                )
 
 
 def _fingerprint(duck: duckdb.DuckDBPyConnection, table: Table) -> str:
@@ -276,9 +287,9 @@ def _merge(duck: duckdb.DuckDBPyConnection, pg: psycopg.Connection, table: Table
         f" ON CONFLICT ({key}) {action}"
     )
     match = " AND ".join(f"s.{k} = t.{k}" for k in table.primary_key)
-    pg.execute(f"DELETE FROM {table.name} t WHERE NOT EXISTS (SELECT 1 FROM {stage} s WHERE {match})")
+    gone = pg.execute(f"DELETE FROM {table.name} t WHERE NOT EXISTS (SELECT 1 FROM {stage} s WHERE {match})")
     pg.execute(f"DROP TABLE {stage}")
-    return TableResult(table.name, "merge", n)
+    return TableResult(table.name, "merge", n, deleted=gone.rowcount > 0)
 
 
 def _publish_groups(
@@ -301,22 +312,24 @@ def _publish_groups(
     _changed_groups(duck, pg, table.name)
     changed = _count(duck, "_changed")
     if not changed:
-        return TableResult(table.name, "groups")
-    pg.execute("CREATE TEMP TABLE _changed (g BIGINT PRIMARY KEY) ON COMMIT DROP")
-    with pg.cursor().copy("COPY _changed (g) FROM STDIN (FORMAT BINARY)") as copy:
+        return TableResult(table.name, "groups", check=None)
+    changed_pg = f"_changed_{table.name.lower()}"  # kept to the commit: the reference check reads it
+    pg.execute(f"CREATE TEMP TABLE {changed_pg} (g BIGINT PRIMARY KEY) ON COMMIT DROP")
+    with pg.cursor().copy(f"COPY {changed_pg} (g) FROM STDIN (FORMAT BINARY)") as copy:
         copy.set_types(["int8"])
         for rows in _batches(duck.execute("SELECT g FROM _changed")):
             for row in rows:
                 copy.write_row(row)
-    pg.execute("ANALYZE _changed")
-    pg.execute(f"DELETE FROM {table.name} t USING _changed c WHERE t.{group} = c.g")
+    pg.execute(f"ANALYZE {changed_pg}")
+    pg.execute(f"DELETE FROM {table.name} t USING {changed_pg} c WHERE t.{group} = c.g")
     pg.execute(
-        f"DELETE FROM {DIGEST_TABLE} t USING _changed c WHERE t.table_name = %s AND t.group_key = c.g", [table.name]
+        f"DELETE FROM {DIGEST_TABLE} t USING {changed_pg} c WHERE t.table_name = %s AND t.group_key = c.g",
+        [table.name],
     )
-    pg.execute("DROP TABLE _changed")
     copied = _copy(duck, pg, table, table.name, f'WHERE "{group}" IN (SELECT g FROM _changed)')
     _copy_digests(duck, pg, table.name)
-    return TableResult(table.name, "groups", copied, changed)
+    check = f"JOIN {changed_pg} g ON g.g = c.{group}"
+    return TableResult(table.name, "groups", copied, changed, check=check)
 
 
 def _count(duck: duckdb.DuckDBPyConnection, temp: str) -> int:
@@ -372,30 +385,3 @@ def _changed_groups(duck: duckdb.DuckDBPyConnection, pg: psycopg.Connection, nam
     )
     duck.unregister("_pg_groups")
     duck.unregister("_buckets")
-
-
-def view_statements() -> list[tuple[str, str]]:
-    """(view name, PostgreSQL CREATE VIEW) for every view of schema/views, in creation order."""
-    out = []
-    for path in view_files():
-        sql = duckdb_to_postgres(path.read_text(encoding="utf-8")).replace("CREATE OR REPLACE VIEW", "CREATE VIEW", 1)
-        out.append((path.stem.split("_", 1)[1], sql))
-    return out
-
-
-def _publish_views(pg: psycopg.Connection, previous: str | None) -> int:
-    """(Re-)create the views when their rendered text changed since the last publish; returns how many exist."""
-    views = view_statements()
-    fingerprint = hashlib.sha1("\n".join(s for _, s in views).encode()).hexdigest()
-    if fingerprint == previous:
-        return len(views)
-    for name, _ in reversed(views):
-        pg.execute(f"DROP VIEW IF EXISTS {name} CASCADE")
-    for _, statement in views:
-        pg.execute(statement)
-    pg.execute(
-        f"INSERT INTO {STATE_TABLE} (table_name, fingerprint, published_at) VALUES ('<views>', %s, now())"
-        " ON CONFLICT (table_name) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, published_at = now()",
-        [fingerprint],
-    )
-    return len(views)
