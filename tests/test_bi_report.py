@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import struct
-import subprocess
 import zlib
 from pathlib import Path
 
@@ -19,16 +17,10 @@ import pytest
 from conftest import FIXTURES, load_mart
 
 from etl.bi.report import CHART_IDS, COLORS, render_report
+from etl.bi.report.screenshot import chromium, screenshot
 from etl.cli import main
 
-WINDOW = (1200, 1600)
-
-
-def _chromium() -> str | None:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        if found := shutil.which(name):
-            return found
-    return "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
+WINDOW = (1200, 3000)  # tall enough for every chart (the tables follow them)
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +89,7 @@ def test_report_is_self_contained_html(report: Path) -> None:
     assert set(re.findall(r"https?://[^\s\"'<>]+", text)) <= {"http://www.w3.org/2000/svg"}
     for chart in CHART_IDS:
         assert f'id="chart-{chart}"' in text
-    for section in ("Quarantine", "Agents", "Queues", "Technical results", "CTL_AUDIT_LOG"):
+    for section in ("Quarantine", "Agents", "Queues", "Technical results", "CTL_AUDIT_LOG", "Media", "Abandonment"):
         assert section in text
     # the sample's four deliberately bad lines are summarised
     assert "unknown event name &#x27;EventTeleported&#x27;" in text
@@ -111,8 +103,8 @@ def test_report_renders_on_a_read_only_mart_without_views(sample_db: Path) -> No
     finally:
         con.close()
     assert "<title>t &lt;&amp;&gt;</title>" in html
-    # the interaction charts plus the agent-state section's two (the sample has agents' days)
-    assert html.count("<svg") == len(CHART_IDS) + 2
+    # every chart, the agent-state section's two included (the sample has agents' days)
+    assert html.count("<svg") == len(CHART_IDS)
     assert "Agent states" in html
 
 
@@ -121,29 +113,13 @@ def test_report_command_refuses_a_missing_mart(tmp_path: Path) -> None:
 
 
 def test_charts_are_drawn_in_headless_chromium(report: Path, tmp_path: Path) -> None:
-    chromium = _chromium()
-    if chromium is None:
+    if chromium() is None:
         if os.environ.get("CI"):
             pytest.fail("chromium is required in CI (.ci/run installs Debian's chromium)")
         pytest.skip("chromium not installed")
     png = tmp_path / "report.png"
-    cmd = [
-        chromium,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--hide-scrollbars",
-        f"--user-data-dir={tmp_path / 'profile'}",
-        f"--screenshot={png}",
-        f"--window-size={WINDOW[0]},{WINDOW[1]}",
-        report.resolve().as_uri(),
-    ]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=180, check=False)
-    assert png.exists(), f"no screenshot; chromium said:\n{proc.stderr[-2000:]}"
+    log = screenshot(report, png, WINDOW)
+    assert png.exists(), f"no screenshot; chromium said:\n{log[-2000:]}"
     w, h, bpp, rows = read_png(png)
     assert (w, h) == WINDOW
 
@@ -175,7 +151,7 @@ def test_charts_are_drawn_in_headless_chromium(report: Path, tmp_path: Path) -> 
         area = (x1 - x0 + 1) * (y1 - y0 + 1)
         assert ink / area > 0.1, f"chart {chart}: region {x0},{y0}-{x1},{y1} is {ink / area:.0%} ink"
         regions[chart] = (x0, y0, x1, y1)
-    # four distinct regions: no two charts' bars overlap
+    # distinct regions: no two charts' bars overlap
     boxes = list(regions.values())
     for i, a in enumerate(boxes):
         for b in boxes[i + 1 :]:
