@@ -29,7 +29,7 @@ def _login_table(con: duckdb.DuckDBPyConnection, period: Period) -> str:
         f"""
         SELECT AGENT_NAME, MEDIA_NAME, SUM(LOGIN_TIME) AS LOGIN, SUM(READY_TIME) AS READY,
                SUM(NOT_READY_TIME) AS NOT_READY, SUM(WRAP_TIME) AS WRAP, SUM(LOGGED_ON_ONLY_TIME) AS LOGGED_ON_ONLY,
-               row_number() OVER (ORDER BY AGENT_NAME, MEDIA_NAME) AS RANK_
+               row_number() OVER (ORDER BY SUM(LOGIN_TIME) DESC, AGENT_NAME, MEDIA_NAME) AS RANK_
         FROM AG2_AGENT_STATE_DAY WHERE {Period.where("DATE_TIME_KEY")}
         GROUP BY AGENT_NAME, MEDIA_NAME HAVING SUM(LOGIN_TIME) > 0""",
         period.params,
