@@ -27,7 +27,8 @@ body{font:13px/1.4 system-ui,-apple-system,'Segoe UI',Roboto,'Liberation Sans',s
 color:#222}
 header{padding:14px 24px 6px;border-bottom:1px solid #ddd}h1{font-size:20px;margin:0 0 4px}
 .sub{color:#555}.kpis{display:flex;gap:10px;padding:10px 24px;flex-wrap:wrap}
-.kpi{border:1px solid #ddd;border-radius:6px;padding:6px 12px;min-width:96px}.kpi b{display:block;font-size:18px}
+.kpi{border:1px solid #ddd;border-radius:6px;padding:6px 10px;flex:1 1 0;min-width:90px;font-size:12px}
+.kpi b{display:block;font-size:18px}
 main{padding:0 24px 24px}.grid2{display:grid;grid-template-columns:1fr 1fr;gap:16px;align-items:start}
 figure.chart{margin:10px 0;border:1px solid #e5e5e5;border-radius:6px;padding:6px 8px;overflow-x:auto}
 figcaption{font-weight:600;margin-bottom:2px}svg text{font-size:10.5px;fill:#333}svg text.lg{font-size:11px}
