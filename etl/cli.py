@@ -96,6 +96,8 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--db", required=True, metavar="FILE", help="the DuckDB mart file (opened read-only)")
     rep.add_argument("--out", required=True, type=Path, metavar="FILE.html", help="the HTML file to write")
     rep.add_argument("--title", default="gim-etl mart report", help="report title")
+    rep.add_argument("--from", dest="day_from", metavar="DAY", help="first UTC day of the period (YYYY-MM-DD)")
+    rep.add_argument("--to", dest="day_to", metavar="DAY", help="last UTC day of the period (YYYY-MM-DD), included")
     pub = sub.add_parser(
         "publish", help="write the serving copy of a mart again, or (--publish) publish it into PostgreSQL"
     )
@@ -254,13 +256,21 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from etl.bi.report import write_report
+    from etl.bi.report import Period, write_report
 
-    if not Path(args.db).is_file():
-        console.print(f"[red]error:[/] no such mart file: {args.db}")
+    try:  # a bad day is one line and exit 2, before the mart is opened
+        period = Period.parse(args.day_from, args.day_to)
+    except ValueError as exc:
+        console.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
         return 2
-    out = write_report(args.db, args.out, title=args.title)
-    console.print(f"wrote {out}")
+    if not Path(args.db).is_file():
+        console.print(f"[red]error:[/] no such mart file: {escape(args.db)}")
+        return 2
+    written = write_report(args.db, args.out, title=args.title, period=period)
+    if written.empty:
+        held = f"{written.days[0]} to {written.days[1]}" if written.days else "no interactions"
+        console.print(f"[yellow]no data in {escape(period.label())}[/]; the mart holds {held}", soft_wrap=True)
+    console.print(f"wrote {escape(str(written.path))} ({escape(period.label())})", soft_wrap=True)
     return 0
 
 

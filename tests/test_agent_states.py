@@ -296,8 +296,7 @@ def test_after_call_work_lands_on_the_irf_it_follows(tmp_path: Path) -> None:
 
 
 def test_report_has_an_agent_state_section(tmp_path: Path) -> None:
-    from etl.bi.agent_state_report import COLORS
-    from etl.bi.report import render_report
+    from etl.bi.report import COLORS, render_report
 
     db = tmp_path / "m.duckdb"
     load(db, FILES, "run-1", LATE_WINDOW_S)
@@ -306,13 +305,13 @@ def test_report_has_an_agent_state_section(tmp_path: Path) -> None:
     con.close()
     assert "<h2>Agent states</h2>" in page
     chart = page.split('id="chart-agent-states"')[1].split("</figure>")[0]
-    assert "<svg" in chart and "a1 ready: 7.4 h" in chart  # email 15 420 s + chat 11 340 s of Ready
+    assert "<svg" in chart and "a1 ready: 7:26:00" in chart  # email 15 420 s + chat 11 340 s of Ready = 7.4 h
     for color in COLORS["agent-states"][:3]:  # ready, not ready, wrap are drawn
         assert f'fill="{color}"' in chart
     reasons = page.split('id="chart-not-ready-reasons"')[1].split("</figure>")[0]
     assert "Lunch" in reasons and "DoNotDisturb" in reasons
-    # login time by agent and media: a1 e-mail 16 195 s = 4.5 h, ready 15 420 s = 95 %
-    assert "<td>a1</td><td>Email</td><td class=n>4.5 h</td><td class=n>95 %</td>" in page
+    # login time by agent and media: a1 e-mail 16 195 s = 4:29:55 (4.5 h), ready 15 420 s = 95 %
+    assert "<td>a1</td><td>Email</td><td class=n>4:29:55</td><td class=n>95 %</td>" in page
 
 
 def test_generated_agents_days_fit_their_interactions(tmp_path: Path) -> None:
