@@ -50,6 +50,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="configuration-log files or directories (config.md: NDJSON, NDJSON.gz, Parquet)",
     )
+    _source_args(run)
     run.add_argument("--db", required=True, metavar="FILE", help="the DuckDB mart file (created if missing)")
     run.add_argument("--config", type=Path, metavar="FILE", help="TOML file with a [gim-etl-populate] section")
     run.add_argument(
@@ -107,13 +108,24 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _source_args(run: argparse.ArgumentParser) -> None:
+    """What `--events` holds (etl.ingest.sources)."""
+    run.add_argument(
+        "--source",
+        choices=["events", "genesys-cloud"],
+        default="events",
+        help="what --events holds: contract events (default) or Genesys Cloud conversation-detail records",
+    )
+    run.add_argument("--gc-names", metavar="FILE", help="Genesys Cloud users/queues JSON: display names of userIds")
+
+
 def _summary(db: str, run_id: str) -> None:
     con = connect(db, read_only=True)
     try:
         row = con.execute(
             "SELECT FILES_READ, EVENTS_READ, EVENTS_LOADED, EVENTS_DUPLICATE, EVENTS_QUARANTINED,"
             " INTERACTION_FACT_ROWS, INTERACTION_RESOURCE_FACT_ROWS, MEDIATION_SEGMENT_FACT_ROWS, OPTIONS,"
-            " USER_DATA_REJECTS, AUDIT_KEY, EVENTS_CONFLICT, FILES_SKIPPED, SKIPPED_FILES"
+            " USER_DATA_REJECTS, AUDIT_KEY, EVENTS_CONFLICT, FILES_SKIPPED, SKIPPED_FILES, SOURCE_NOTES"
             " FROM CTL_AUDIT_LOG WHERE RUN_ID = ?",
             [run_id],
         ).fetchall()[0]
@@ -169,6 +181,8 @@ def _summary(db: str, run_id: str) -> None:
         console.print("[yellow]no event file in the input[/]: nothing read (see files skipped)")
     for skipped in json.loads(row[13] or "[]")[:10]:
         console.print(f"[yellow]skipped[/] {escape(skipped)}")
+    for note, n in sorted(json.loads(row[14] or "{}").items()):
+        console.print(f"[cyan]source note[/] {n} x {escape(note)}", soft_wrap=True)
     for f, line, field, reason in reasons:
         where = f"{f}:{line} [{field or '-'}] {reason}"
         console.print(f"[yellow]quarantined[/] {escape(where)}")
@@ -266,6 +280,10 @@ def _run(args: argparse.Namespace) -> int:
     try:  # every argument checked before anything is staged: one line, exit 2
         check_run_args(args.events, args.db, args.config)
         options = GimOptions.load(args.config, args.option)
+        if args.gc_names:
+            from etl.ingest.genesys_cloud.stage import load_names
+
+            load_names(args.gc_names)  # (a bad names file is an argument error, not a failed run)
     except (ValueError, OSError) as exc:
         console.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
         return 2
@@ -286,7 +304,9 @@ def _run(args: argparse.Namespace) -> int:
     try:
         with writer_lock(args.db), _progress(shown):
             check_db(args.db)  # (no other process has it open for writing either)
-            result = run_pipeline(args.events, args.db, options, log_level=level, cfg=args.cfg)
+            result = run_pipeline(
+                args.events, args.db, options, log_level=level, cfg=args.cfg, source=args.source, gc_names=args.gc_names
+            )
     except (WriterBusy, ValueError) as exc:
         console.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
         return 2
