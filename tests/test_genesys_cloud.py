@@ -4,6 +4,8 @@ metrics' definitions over its segments, ../shared/domain/genesys_cloud.md §4.2)
 
 from __future__ import annotations
 
+import copy
+import gzip
 import json
 from pathlib import Path
 
@@ -13,7 +15,9 @@ import pytest
 from etl.cli import main
 from etl.connections import connect
 from etl.domain.options import GimOptions
-from etl.ingest.genesys_cloud.timestamps import parse_ms
+from etl.ingest.genesys_cloud.models import Conversation, unknown_notes
+from etl.ingest.genesys_cloud.reader import Bad, Raw, read_conversations
+from etl.ingest.genesys_cloud.timestamps import MalformedTimestamp, parse_ms
 from etl.ingest.sources import stage_source
 from etl.pipeline.load import load_run
 from etl.storage.quality import counts_add_up
@@ -36,7 +40,7 @@ def _load(paths: list[Path], db: Path, tmp: Path, run: str) -> dict:
     con = connect(db)
     try:
         load_run(con, staged, GimOptions())
-        assert counts_add_up(con, run).ok
+        assert counts_add_up(con, run).passed
         cols = ["EVENTS_READ", "EVENTS_LOADED", "EVENTS_DUPLICATE", "EVENTS_QUARANTINED", "SOURCE_NOTES"]
         row = con.execute(f"SELECT {', '.join(cols)} FROM CTL_AUDIT_LOG WHERE RUN_ID = ?", [run]).fetchall()[0]
     finally:
@@ -153,3 +157,192 @@ def test_acw_equals_tacw(samples: Path) -> None:
         wrap = [g for g in sess["segments"] if g["segmentType"] == "wrapup"]
         if part["purpose"] == "agent" and wrap and _seg_ms(wrap[0]) >= 2000:
             assert _close(_irf_of(irfs, part, sess)["AFTER_CALL_WORK_DURATION"], _seg_ms(wrap[0]))
+
+
+# -- synthetic variations of conversation1 (the shapes the samples lack) --------------------------------------
+
+C1 = json.loads(CONV1.read_text())
+C1_ID = C1["conversationId"]
+
+
+def _write(path: Path, doc: object) -> Path:
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def _agent(conv: dict) -> dict:
+    return next(p for p in conv["participants"] if p["purpose"] == "agent")
+
+
+def test_every_input_shape_reads_the_same_conversation(tmp_path: Path) -> None:
+    shapes = tmp_path / "shapes"
+    shapes.mkdir()
+    _write(shapes / "single.json", C1)
+    _write(shapes / "query.json", {"conversations": [C1], "totalHits": 1})
+    _write(shapes / "job_page.json", {"conversations": [C1], "cursor": "abc", "dataAvailabilityDate": "2021-04-02"})
+    (shapes / "lines.jsonl").write_text(json.dumps(C1) + "\n\n" + json.dumps({"conversations": [C1]}) + "\n")
+    with gzip.open(shapes / "zipped.json.gz", "wt") as f:
+        f.write(json.dumps({"conversations": [C1]}))
+    items, files, _ = read_conversations([shapes])
+    got = list(items)
+    assert len(files) == 5 and all(isinstance(i, Raw) for i in got)
+    assert len(got) == 6 and {i.data["conversationId"] for i in got} == {C1_ID}  # type: ignore[union-attr]
+    assert {Path(i.file).name: i.line for i in got}["lines.jsonl"] == 3  # NDJSON keeps its line numbers
+    # six copies of one snapshot: one conversation's events, the rest counted duplicates
+    audit = _load([shapes], tmp_path / "m.duckdb", tmp_path, "shapes")
+    assert audit["EVENTS_DUPLICATE"] == 5 * audit["EVENTS_LOADED"] and audit["EVENTS_QUARANTINED"] == 0
+
+
+def test_malformed_conversations_are_quarantined_with_a_reason(tmp_path: Path) -> None:
+    no_id = {k: v for k, v in C1.items() if k != "conversationId"}
+    bad_ts = copy.deepcopy(C1) | {"conversationId": "bad-ts"}
+    _agent(bad_ts)["sessions"][0]["segments"][0]["segmentStart"] = "yesterday"
+    src = tmp_path / "bad.jsonl"
+    src.write_text(
+        "\n".join([json.dumps(no_id), json.dumps(bad_ts), "{not json", json.dumps({"x": 1}), json.dumps(C1)])
+    )
+    audit = _load([src], tmp_path / "m.duckdb", tmp_path, "bad")
+    assert audit["EVENTS_QUARANTINED"] == 4 and audit["EVENTS_LOADED"] > 0
+    reasons = {
+        r["SOURCE_LINE"]: (r["FIELD"], r["REASON"])
+        for r in _rows(tmp_path / "m.duckdb", "SELECT * FROM STG_EVENT_QUARANTINE")
+    }
+    assert reasons[1] == ("conversationId", "conversation quarantined: conversation without a conversationId")
+    assert reasons[2][0] == "segmentStart" and "malformed timestamp 'yesterday'" in reasons[2][1]
+    assert reasons[3][1].startswith("not valid JSON") and reasons[4][1].startswith("neither a conversation")
+    with pytest.raises(MalformedTimestamp):
+        parse_ms("2021-13-01T00:00:00Z")
+
+
+def test_segments_out_of_order_and_overlapping_are_normalised_with_counts(tmp_path: Path) -> None:
+    conv = copy.deepcopy(C1)
+    segs = _agent(conv)["sessions"][0]["segments"]
+    segs[1]["segmentEnd"] = "2021-04-01T12:34:19.180Z"  # interact overlaps the hold by 50 ms
+    segs.reverse()
+    audit = _load([_write(tmp_path / "c.json", conv)], tmp_path / "m.duckdb", tmp_path, "n")
+    notes = json.loads(audit["SOURCE_NOTES"])
+    assert notes["segments out of order: sorted by segmentStart"] == 1
+    assert notes["overlapping segments (interact into hold): cut at the next segment's start"] == 1
+    (irf,) = _rows(tmp_path / "m.duckdb", _IRF)
+    assert (irf["RING_DURATION"], irf["TALK_DURATION"], irf["HOLD_DURATION"]) == (11, 375, 544)
+
+
+def test_unknown_fields_and_enums_are_reported_not_fatal(tmp_path: Path) -> None:
+    conv = copy.deepcopy(C1)
+    conv["brandNewField"] = 1
+    _agent(conv)["sessions"][0]["segments"][1]["segmentType"] = "teleporting"
+    _agent(conv)["sessions"][0]["segments"][1]["disconnectType"] = "wormhole"
+    notes = unknown_notes(Conversation.model_validate(conv))
+    assert notes == {"unknown field conversation.brandNewField kept": 1, "unknown segmentType 'teleporting'": 1,
+                     "unknown disconnectType 'wormhole'": 1}  # fmt: skip
+    audit = _load([_write(tmp_path / "c.json", conv)], tmp_path / "m.duckdb", tmp_path, "u")
+    assert json.loads(audit["SOURCE_NOTES"])["unknown segmentType 'teleporting'"] == 1
+    assert audit["EVENTS_QUARANTINED"] == 0 and len(_rows(tmp_path / "m.duckdb", _IRF)) == 1
+
+
+def test_a_later_snapshot_replaces_the_earlier_and_the_same_snapshot_is_a_duplicate(tmp_path: Path) -> None:
+    active = copy.deepcopy(C1)
+    del active["conversationEnd"]
+    for p in active["participants"]:
+        for s in p["sessions"]:
+            s["segments"][-1].pop("segmentEnd")  # every last segment still goes on
+    db = tmp_path / "m.duckdb"
+    first = _load([_write(tmp_path / "s1.json", active)], db, tmp_path, "s1")
+    (irf,) = _rows(db, _IRF)
+    assert _rows(db, "SELECT ACTIVE_FLAG FROM INTERACTION_FACT") == [{"ACTIVE_FLAG": 1}]
+    later = _load([_write(tmp_path / "s2.json", C1)], db, tmp_path, "s2")
+    notes = json.loads(later["SOURCE_NOTES"])
+    assert notes["conversations replaced by a newer snapshot"] == 1
+    assert notes["stored events of older snapshots deleted"] == first["EVENTS_LOADED"]
+    (done,) = _rows(db, _IRF)
+    assert done["PARTYGUID"] == irf["PARTYGUID"] and (done["TALK_DURATION"], done["HOLD_DURATION"]) == (375, 544)
+    assert _rows(db, "SELECT ACTIVE_FLAG FROM INTERACTION_FACT") == [{"ACTIVE_FLAG": 0}]
+    stored = _rows(db, "SELECT count(*) AS n FROM STG_EVENTS")[0]["n"]
+    again = _load([_write(tmp_path / "s3.json", C1)], db, tmp_path, "s3")
+    assert again["EVENTS_DUPLICATE"] == again["EVENTS_READ"] == stored and again["EVENTS_LOADED"] == 0
+    stale = _load([tmp_path / "s1.json"], db, tmp_path, "s4")  # an older snapshot arriving late changes nothing
+    assert _rows(db, "SELECT ACTIVE_FLAG FROM INTERACTION_FACT") == [{"ACTIVE_FLAG": 0}], stale
+
+
+def _transfer(through_queue: bool) -> dict:
+    """conversation1 where the agent transfers the chat at 12:30:00 to a second agent (directly or via the queue)."""
+    conv = copy.deepcopy(C1)
+    a = _agent(conv)
+    a_segs = a["sessions"][0]["segments"]
+    a_segs[1] |= {"segmentEnd": "2021-04-01T12:30:00.000Z", "disconnectType": "transfer"}
+    a["sessions"][0]["metrics"].append({"name": "nTransferred", "value": 1, "emitDate": "2021-04-01T12:30:00.000Z"})
+    del a_segs[2]
+    b_alert_start = "2021-04-01T12:30:00.010Z"
+    if through_queue:
+        conv["participants"].append({"participantId": "acd-2", "purpose": "acd", "sessions": [{
+            "sessionId": "acd-2-s", "mediaType": "chat", "segments": [{
+                "segmentStart": "2021-04-01T12:30:00.005Z", "segmentEnd": "2021-04-01T12:30:09.000Z",
+                "queueId": "q2", "segmentType": "interact", "disconnectType": "transfer"}]}]})  # fmt: skip
+        b_alert_start = "2021-04-01T12:30:01.000Z"
+    conv["participants"].append({"participantId": "b", "userId": "agent-b", "purpose": "agent", "sessions": [{
+        "sessionId": "b-s", "mediaType": "chat", "segments": [
+            {"segmentStart": b_alert_start, "segmentEnd": "2021-04-01T12:30:09.000Z", "segmentType": "alert"},
+            {"segmentStart": "2021-04-01T12:30:09.000Z", "segmentEnd": "2021-04-01T12:43:23.306Z",
+             "segmentType": "interact", "disconnectType": "peer"}]}]})  # fmt: skip
+    return conv
+
+
+@pytest.mark.parametrize("through_queue", [False, True], ids=["direct", "through-queue"])
+def test_ntransferred_is_a_transferred_irf(tmp_path: Path, through_queue: bool) -> None:
+    conv = _transfer(through_queue)
+    audit = _load([_write(tmp_path / "t.json", conv)], tmp_path / "m.duckdb", tmp_path, "t")
+    assert audit["EVENTS_QUARANTINED"] == 0
+    irfs = {i["RESOURCE_NAME"]: i for i in _rows(tmp_path / "m.duckdb", _IRF)}
+    n_transferred = sum(m["value"] for *_, s in [(None, None, s) for p in conv["participants"] for s in p["sessions"]]
+                        for m in s.get("metrics", []) if m["name"] == "nTransferred")  # fmt: skip
+    transferred = [i for i in irfs.values() if i["TECHNICAL_RESULT"] == "Transferred"]
+    assert len(transferred) == n_transferred == 1 and transferred[0]["RESOURCE_NAME"] == _agent(conv)["userId"]
+    assert irfs["agent-b"]["RESOURCE_ROLE"] == "ReceivedTransfer"
+    ring_b = 9.0 if through_queue else 8.99
+    assert _close(irfs["agent-b"]["RING_DURATION"], ring_b * 1000)
+
+
+def test_abandoned_in_queue_is_an_abandoned_msf_of_tabandon(tmp_path: Path) -> None:
+    conv = copy.deepcopy(C1)
+    conv["participants"] = [p for p in conv["participants"] if p["purpose"] != "agent"]
+    acd = next(p for p in conv["participants"] if p["purpose"] == "acd")["sessions"][0]
+    acd["segments"][0]["disconnectType"] = "peer"
+    acd["metrics"] = [{"name": "tAbandon", "value": 11179, "emitDate": acd["segments"][0]["segmentEnd"]}]
+    conv["conversationEnd"] = acd["segments"][0]["segmentEnd"]
+    _load([_write(tmp_path / "a.json", conv)], tmp_path / "m.duckdb", tmp_path, "a")
+    (msf,) = _rows(tmp_path / "m.duckdb", _MSF)
+    assert msf["TECHNICAL_RESULT"] == "Abandoned" and _close(msf["MEDIATION_DURATION"], 11179)
+    assert _rows(tmp_path / "m.duckdb", _IRF) == []
+
+
+def test_outbound_by_the_agent_is_initiated(tmp_path: Path) -> None:
+    conv = {"conversationId": "out-1", "conversationStart": "2026-03-02T09:00:00.000Z",
+            "conversationEnd": "2026-03-02T09:03:00.000Z", "originatingDirection": "outbound", "participants": [
+        {"participantId": "p-a", "userId": "agent-a", "purpose": "agent", "sessions": [{
+            "sessionId": "s-a", "mediaType": "voice", "direction": "outbound", "segments": [
+                {"segmentStart": "2026-03-02T09:00:00.000Z", "segmentEnd": "2026-03-02T09:00:05.000Z",
+                 "segmentType": "dialing"},
+                {"segmentStart": "2026-03-02T09:00:05.000Z", "segmentEnd": "2026-03-02T09:02:50.000Z",
+                 "segmentType": "interact", "disconnectType": "client"},
+                {"segmentStart": "2026-03-02T09:02:50.000Z", "segmentEnd": "2026-03-02T09:03:00.000Z",
+                 "segmentType": "wrapup", "wrapUpCode": "code-1"}]}]},
+        {"participantId": "p-c", "purpose": "external", "sessions": [{"sessionId": "s-c", "mediaType": "voice",
+            "segments": [{"segmentStart": "2026-03-02T09:00:05.000Z", "segmentEnd": "2026-03-02T09:02:50.000Z",
+                          "segmentType": "interact", "disconnectType": "peer"}]}]}]}  # fmt: skip
+    _load([_write(tmp_path / "o.json", conv)], tmp_path / "m.duckdb", tmp_path, "o")
+    (irf,) = _rows(tmp_path / "m.duckdb", _IRF)
+    assert (irf["RESOURCE_NAME"], irf["RESOURCE_ROLE"], irf["TECHNICAL_RESULT"]) == (
+        "agent-a",
+        "Initiated",
+        "Completed",
+    )
+    stored = _rows(
+        tmp_path / "m.duckdb", "SELECT EVENT_ID, USER_DATA FROM STG_EVENTS WHERE EVENT = 'EventPropertiesChanged'"
+    )
+    assert stored == [{"EVENT_ID": "gc:out-1:p-a:s-a:2:wrapup", "USER_DATA": '{"WrapUpCode":"code-1"}'}]
+
+
+def test_bad_items_of_the_reader(tmp_path: Path) -> None:
+    (tmp_path / "x.json.gz").write_bytes(b"\x1f\x8bnot gzip")
+    (got,) = list(read_conversations([tmp_path / "x.json.gz"])[0])
+    assert isinstance(got, Bad) and got.reason.startswith("unreadable file")
