@@ -73,7 +73,13 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--queues", type=int, default=4, help="interaction queues (and routing strategies)")
     gen.add_argument("--vqs", type=int, default=5, help="virtual queues")
     gen.add_argument("--files", type=int, default=4, help="files to split the events over")
-    gen.add_argument("--format", dest="fmt", choices=["ndjson", "ndjson.gz", "parquet"], default="ndjson")
+    gen.add_argument(
+        "--format",
+        dest="fmt",
+        choices=["ndjson", "ndjson.gz", "parquet", "genesys-cloud", "genesys-cloud.gz"],
+        default="ndjson",
+        help="contract events, or Genesys Cloud conversation-detail job pages (--interactions-per-day conversations)",
+    )
     gen.add_argument("--seed", type=int, default=7)
     gen.add_argument("--duplicate-rate", type=float, default=0.002, help="share of events delivered twice")
     gen.add_argument(
@@ -210,6 +216,9 @@ def _cfg_summary(db: str, run_id: str) -> None:
 def _generate(args: argparse.Namespace) -> int:
     from etl.simulate.generator import DEFAULT_MIX, GeneratorConfig, write_files
 
+    if args.fmt.startswith("genesys-cloud"):
+        return _generate_gc(args)
+
     mix = dict(DEFAULT_MIX)
     try:
         for item in args.mix:
@@ -242,6 +251,25 @@ def _generate(args: argparse.Namespace) -> int:
         from etl.simulate.generator import configuration
 
         console.print(f"wrote {config_log.write(configuration(cfg), args.cfg_out)}")
+    return 0
+
+
+def _generate_gc(args: argparse.Namespace) -> int:
+    """`generate --format genesys-cloud`: synthetic conversation-detail records (etl.simulate.genesys_cloud)."""
+    from etl.simulate.genesys_cloud import GcConfig, write_conversations
+
+    cfg = GcConfig(
+        start_date=args.start_date,
+        days=args.days,
+        conversations_per_day=args.interactions_per_day,
+        agents=args.agents,
+        queues=args.queues,
+        files=args.files,
+        seed=args.seed,
+        gzip=args.fmt.endswith(".gz"),
+    )
+    paths = write_conversations(cfg, args.out)
+    console.print(f"wrote {len(paths)} Genesys Cloud file(s) to {args.out} (load with --source genesys-cloud)")
     return 0
 
 
