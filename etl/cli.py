@@ -50,6 +50,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="configuration-log files or directories (config.md: NDJSON, NDJSON.gz, Parquet)",
     )
+    _source_args(run)
     run.add_argument("--db", required=True, metavar="FILE", help="the DuckDB mart file (created if missing)")
     run.add_argument("--config", type=Path, metavar="FILE", help="TOML file with a [gim-etl-populate] section")
     run.add_argument(
@@ -73,7 +74,13 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--queues", type=int, default=4, help="interaction queues (and routing strategies)")
     gen.add_argument("--vqs", type=int, default=5, help="virtual queues")
     gen.add_argument("--files", type=int, default=4, help="files to split the events over")
-    gen.add_argument("--format", dest="fmt", choices=["ndjson", "ndjson.gz", "parquet"], default="ndjson")
+    gen.add_argument(
+        "--format",
+        dest="fmt",
+        choices=["ndjson", "ndjson.gz", "parquet", "genesys-cloud", "genesys-cloud.gz"],
+        default="ndjson",
+        help="contract events, or Genesys Cloud conversation-detail job pages (--interactions-per-day conversations)",
+    )
     gen.add_argument("--seed", type=int, default=7)
     gen.add_argument("--duplicate-rate", type=float, default=0.002, help="share of events delivered twice")
     gen.add_argument(
@@ -131,13 +138,24 @@ def _check_target(args: argparse.Namespace) -> None:
         connect_target(args.publish).close()
 
 
+def _source_args(run: argparse.ArgumentParser) -> None:
+    """What `--events` holds (etl.ingest.sources)."""
+    run.add_argument(
+        "--source",
+        choices=["events", "genesys-cloud"],
+        default="events",
+        help="what --events holds: contract events (default) or Genesys Cloud conversation-detail records",
+    )
+    run.add_argument("--gc-names", metavar="FILE", help="Genesys Cloud users/queues JSON: display names of userIds")
+
+
 def _summary(db: str, run_id: str) -> None:
     con = connect(db, read_only=True)
     try:
         row = con.execute(
             "SELECT FILES_READ, EVENTS_READ, EVENTS_LOADED, EVENTS_DUPLICATE, EVENTS_QUARANTINED,"
             " INTERACTION_FACT_ROWS, INTERACTION_RESOURCE_FACT_ROWS, MEDIATION_SEGMENT_FACT_ROWS, OPTIONS,"
-            " USER_DATA_REJECTS, AUDIT_KEY, EVENTS_CONFLICT, FILES_SKIPPED, SKIPPED_FILES"
+            " USER_DATA_REJECTS, AUDIT_KEY, EVENTS_CONFLICT, FILES_SKIPPED, SKIPPED_FILES, SOURCE_NOTES"
             " FROM CTL_AUDIT_LOG WHERE RUN_ID = ?",
             [run_id],
         ).fetchall()[0]
@@ -193,6 +211,8 @@ def _summary(db: str, run_id: str) -> None:
         console.print("[yellow]no event file in the input[/]: nothing read (see files skipped)")
     for skipped in json.loads(row[13] or "[]")[:10]:
         console.print(f"[yellow]skipped[/] {escape(skipped)}")
+    for note, n in sorted(json.loads(row[14] or "{}").items()):
+        console.print(f"[cyan]source note[/] {n} x {escape(note)}", soft_wrap=True)
     for f, line, field, reason in reasons:
         where = f"{f}:{line} [{field or '-'}] {reason}"
         console.print(f"[yellow]quarantined[/] {escape(where)}")
@@ -219,6 +239,9 @@ def _cfg_summary(db: str, run_id: str) -> None:
 
 def _generate(args: argparse.Namespace) -> int:
     from etl.simulate.generator import DEFAULT_MIX, GeneratorConfig, write_files
+
+    if args.fmt.startswith("genesys-cloud"):
+        return _generate_gc(args)
 
     mix = dict(DEFAULT_MIX)
     try:
@@ -252,6 +275,25 @@ def _generate(args: argparse.Namespace) -> int:
         from etl.simulate.generator import configuration
 
         console.print(f"wrote {config_log.write(configuration(cfg), args.cfg_out)}")
+    return 0
+
+
+def _generate_gc(args: argparse.Namespace) -> int:
+    """`generate --format genesys-cloud`: synthetic conversation-detail records (etl.simulate.genesys_cloud)."""
+    from etl.simulate.genesys_cloud import GcConfig, write_conversations
+
+    cfg = GcConfig(
+        start_date=args.start_date,
+        days=args.days,
+        conversations_per_day=args.interactions_per_day,
+        agents=args.agents,
+        queues=args.queues,
+        files=args.files,
+        seed=args.seed,
+        gzip=args.fmt.endswith(".gz"),
+    )
+    paths = write_conversations(cfg, args.out)
+    console.print(f"wrote {len(paths)} Genesys Cloud file(s) to {args.out} (load with --source genesys-cloud)")
     return 0
 
 
@@ -299,6 +341,10 @@ def _run(args: argparse.Namespace) -> int:
         check_run_args(args.events, args.db, args.config)
         options = GimOptions.load(args.config, args.option)
         _check_target(args)
+        if args.gc_names:
+            from etl.ingest.genesys_cloud.stage import load_names
+
+            load_names(args.gc_names)  # (a bad names file is an argument error, not a failed run)
     except (ValueError, OSError) as exc:
         console.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
         return 2
@@ -322,7 +368,16 @@ def _run(args: argparse.Namespace) -> int:
     try:
         with writer_lock(args.db), _progress(shown):
             check_db(args.db)  # (no other process has it open for writing either)
-            result = run_pipeline(args.events, args.db, options, log_level=level, cfg=args.cfg, publish=target)
+            result = run_pipeline(
+                args.events,
+                args.db,
+                options,
+                log_level=level,
+                cfg=args.cfg,
+                publish=target,
+                source=args.source,
+                gc_names=args.gc_names,
+            )
     except (WriterBusy, ValueError) as exc:
         console.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
         return 2

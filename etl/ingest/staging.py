@@ -56,6 +56,7 @@ class StagedEvents(BaseModel):
     quarantined: int
     conflicts: int = 0
     files_skipped: list[str] = []
+    source_notes: dict[str, int] = {}  # an adapter's counted repairs and unknown values (CTL_AUDIT_LOG.SOURCE_NOTES)
 
     def batch_params(self) -> dict[str, str]:
         """The parameters of `BATCH_SQL` for this batch."""

@@ -12,7 +12,8 @@ import polars as pl
 from etl.connections import connect
 from etl.ingest.config.staging import StagedConfig, stage_config
 from etl.ingest.leftovers import clean_leftovers, mark_own
-from etl.ingest.staging import StagedEvents, stage_events
+from etl.ingest.sources import stage_source
+from etl.ingest.staging import StagedEvents
 from etl.orchestration.config import ConfigLogConfig, GimOptionsConfig, IngestConfig, MartResource
 from etl.pipeline.load import load_run, rederive_window
 from etl.progress import phase
@@ -41,13 +42,15 @@ def raw_events(context: dg.AssetExecutionContext, config: IngestConfig, mart_db:
     if not config.events:  # e.g. `dagster asset materialize --select '*'` without run config
         context.log.warning("no event files in this run's config (ops.raw_events.config.events): nothing new to load")
     try:
-        staged = stage_events(config.events, context.run_id, directory)
+        staged = stage_source(config.source, config.events, context.run_id, directory, config.gc_names or None)
     except BaseException:  # a failed run leaves nothing behind (a full disk stays full otherwise)
         shutil.rmtree(directory, ignore_errors=True)
         raise
     for skipped in staged.files_skipped:
         context.log.warning(f"skipped {skipped}")
     _report_quarantine(context, staged.quarantine_path, "events")
+    for note, n in sorted(staged.source_notes.items()):
+        context.log.info(f"{config.source}: {n} x {note}")
     context.add_output_metadata({k: v for k, v in staged.model_dump().items() if isinstance(v, int)})
     return staged
 

@@ -17,6 +17,12 @@ class IngestConfig(dg.Config):
     events: list[str] = Field(
         default_factory=list, description="NDJSON (.jsonl/.ndjson, optionally .gz) or Parquet files/directories."
     )
+    source: str = Field(
+        "events",
+        description="What the files hold: `events` (contract events) or `genesys-cloud` (Genesys Cloud "
+        "conversation-detail records: query responses, job pages, conversations, NDJSON, .gz, directories).",
+    )
+    gc_names: str = Field("", description="Genesys Cloud only: JSON file of users' and queues' display names.")
 
 
 class ConfigLogConfig(dg.Config):

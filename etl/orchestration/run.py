@@ -33,12 +33,16 @@ def run_pipeline(
     log_level: str = "WARNING",
     cfg: Sequence[str] = (),
     publish: PostgresTarget | None = None,
+    source: str = "events",
+    gc_names: str | None = None,
 ) -> dg.ExecuteInProcessResult:
     """Materialize the asset graph (ingest -> mart -> checks, and the PostgreSQL publish when `publish` is given)
     in process; a run of the Dagster instance of $DAGSTER_HOME when it is set, else of an ephemeral one."""
     run_config = {
         "ops": {
-            "raw_events": {"config": {"events": [str(e) for e in events]}},
+            "raw_events": {
+                "config": {"events": [str(e) for e in events], "source": source, "gc_names": gc_names or ""}
+            },
             "raw_config": {"config": {"cfg": [str(c) for c in cfg]}},
             "gim_mart": {"config": GimOptionsConfig.from_options(options)},
         },

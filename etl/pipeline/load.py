@@ -83,6 +83,7 @@ def load_run(
     with transaction(con):
         counts.audit_key = allocate_one(con, "AUDIT", staged.run_id)
         cfg_counts = config_load.append(con, config, staged.run_id)  # first: this run's facts see it
+        replaced = event_store.replace_snapshots(con, BATCH_SQL, staged.batch_params())
         with _step("append new events to STG_EVENTS", shown=True):
             appended = event_store.append_events(
                 con, BATCH_SQL, staged.batch_params(), staged.run_id, now_ms + skew_s * 1000
@@ -102,6 +103,10 @@ def load_run(
         counts.events_conflict = appended.conflicts + staged.conflicts
         counts.events_quarantined = staged.quarantined + appended.future + late.moved_own + agent_moved
         counts.events_loaded = appended.inserted - late.moved_own - agent_moved
+        counts.source_notes = dict(staged.source_notes)
+        if replaced.interactions:
+            counts.source_notes["conversations replaced by a newer snapshot"] = replaced.interactions
+            counts.source_notes["stored events of older snapshots deleted"] = replaced.events
         ensure_calendar(con, [], options, ACTIVE_END_TS)  # days ahead and date-time-tz, also on a quiet run
         audit.write_audit(con, counts, options)
         with _step("configuration dimensions and IRF keys", shown=True):

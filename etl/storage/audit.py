@@ -29,6 +29,7 @@ class RunCounts:
     rows: dict[str, int] = field(default_factory=dict)
     audit_key: int = 0
     run_kind: str = "load"  # load | rederive | event-day (CTL_AUDIT_LOG.RUN_KIND)
+    source_notes: dict[str, int] = field(default_factory=dict)  # a source adapter's counted notes
 
 
 def write_audit(con: duckdb.DuckDBPyConnection, counts: RunCounts, options: GimOptions) -> None:
@@ -39,8 +40,8 @@ def write_audit(con: duckdb.DuckDBPyConnection, counts: RunCounts, options: GimO
         " EVENTS_READ, EVENTS_LOADED, EVENTS_DUPLICATE, EVENTS_QUARANTINED, INTERACTION_FACT_ROWS,"
         " INTERACTION_RESOURCE_FACT_ROWS, MEDIATION_SEGMENT_FACT_ROWS, OPTIONS, USER_DATA_REJECTS,"
         " SM_RES_SESSION_FACT_ROWS, SM_RES_STATE_FACT_ROWS, SM_RES_STATE_REASON_FACT_ROWS, EVENTS_CONFLICT,"
-        " FILES_SKIPPED, SKIPPED_FILES, RUN_KIND, INTERACTIONS_REDERIVED, OPTIONS_HASH)"
-        " VALUES (?, ?, ?, ?, 'SUCCEEDED', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " FILES_SKIPPED, SKIPPED_FILES, RUN_KIND, INTERACTIONS_REDERIVED, OPTIONS_HASH,"
+        " SOURCE_NOTES) VALUES (?, ?, ?, ?, 'SUCCEEDED', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             counts.run_id,
             counts.audit_key,
@@ -65,5 +66,6 @@ def write_audit(con: duckdb.DuckDBPyConnection, counts: RunCounts, options: GimO
             counts.run_kind,
             counts.interactions_rederived,
             hashlib.sha256(json.dumps(options.as_gim_dict(), sort_keys=True).encode()).hexdigest()[:16],
+            json.dumps(counts.source_notes, sort_keys=True) if counts.source_notes else None,
         ],
     )

@@ -216,3 +216,43 @@ def touch_waiting(con: duckdb.DuckDBPyConnection, arrived_before_ms: int) -> Non
         " AND max(coalesce(epoch_ms(a.START_TIME), 9223372036854775807)) < ?",
         [arrived_before_ms],
     )
+
+
+@dataclass
+class Replaced:
+    """What `replace_snapshots` did: interactions whose stored snapshot a newer one replaced, events deleted."""
+
+    interactions: int = 0
+    events: int = 0
+
+
+def replace_snapshots(
+    con: duckdb.DuckDBPyConnection, batch_sql: str, batch_params: dict[str, str], prefix: str = "gc:"
+) -> Replaced:
+    """A source that re-sends whole records (Genesys Cloud detail jobs return a conversation again while it is
+    active) replaces what it sent before: for every interaction of the batch whose events (ids starting with
+    `prefix`) differ from the stored ones, and whose newest event is not older than the stored newest, delete the
+    stored events; the append then stores the new snapshot and the load re-derives the interaction. The same
+    snapshot again is left alone: its events are counted duplicates."""
+    digest = f"bit_xor(hash(event_id, {payload_struct()}))"
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _snap AS WITH"
+        f" b AS (SELECT interaction_id AS i, count(*) AS n, {digest} AS h, max(ts_ms) AS t FROM {batch_sql} x"
+        "   WHERE starts_with(event_id, $prefix) GROUP BY ALL),"
+        " s AS (SELECT interaction_id AS i, count(*) AS n,"
+        f"   {digest} AS h, max(ts_ms) AS t FROM (SELECT {_STORED} FROM STG_EVENTS"
+        "   WHERE starts_with(EVENT_ID, $prefix) AND INTERACTION_ID IN (SELECT i FROM b)) GROUP BY ALL)"
+        " SELECT b.i FROM b JOIN s USING (i) WHERE (b.n <> s.n OR b.h <> s.h) AND b.t >= s.t",
+        {**batch_params, "prefix": prefix},
+    )
+    try:
+        interactions = con.execute("SELECT count(*) FROM _snap").fetchall()[0][0]
+        deleted = 0
+        if interactions:
+            deleted = con.execute(
+                "DELETE FROM STG_EVENTS WHERE starts_with(EVENT_ID, ?) AND INTERACTION_ID IN (SELECT i FROM _snap)",
+                [prefix],
+            ).fetchall()[0][0]
+    finally:
+        con.execute("DROP TABLE _snap")
+    return Replaced(interactions, deleted)
