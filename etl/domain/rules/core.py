@@ -171,6 +171,17 @@ class _Strategy:
     queue_role: str | None
 
 
+@dataclass(slots=True)
+class _Session:
+    """The online session's non-resource parties (contract 1.1 `Customer`, `Bot`): etl.domain.rules.online."""
+
+    customer_joined_ms: int | None = None
+    customer_left_ms: int | None = None
+    customer_abandoned: bool = False  # the customer left before an agent was connected, or said so
+    bots: dict[str, int] = field(default_factory=dict)  # bot id -> since (ms), while in the session
+    messages: int = 0
+
+
 @dataclass
 class _State:
     ixn: InteractionRow
@@ -197,6 +208,7 @@ class _State:
     last_handler: IrfRow | None = None
     last_vq: str | None = None
     place_of: dict[str, str] = field(default_factory=dict)
+    session: _Session = field(default_factory=_Session)
     last_ts: int = 0
     ordinal: int = 0
 
@@ -329,6 +341,7 @@ EVENT_RANK: dict[str, int] = {
             "EventPartyAdded",
             "EventHeld",
             "EventResumed",
+            "EventChatMessage",
             "EventPartyRemoved",
             "EventProcessingStopped",
         ]
