@@ -18,7 +18,7 @@ from typing import Any
 from etl.domain.descriptors import Reason, Result, Role
 from etl.domain.rules.core import MsfRow, RejectionKind, _State, register, span_ms
 from etl.domain.rules.mediation import finish_mediation
-from etl.domain.rules.online import is_session_party, session_party_added, session_party_removed
+from etl.domain.rules.online import abandoned_in_vq, is_session_party, session_party_added, session_party_removed
 from etl.domain.rules.transfers import (
     direct_invitation,
     direct_invitation_failed,
@@ -79,6 +79,7 @@ def _vq_left(st: _State, ev: Mapping[str, Any]) -> None:
         msf.result = Result.CLEARED
     elif msf.vq_outcome == "abandoned":
         msf.result = Result.ABANDONED
+        abandoned_in_vq(st, msf)
     else:
         st.last_vq = msf.name
 
