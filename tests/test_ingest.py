@@ -224,6 +224,30 @@ EXTRA_VALID: list[dict[str, Any]] = [
         "actor": {"type": "Agent", "id": "agent1"},
         "media_type": "chat",
     },
+    # version 1.1 online sessions: Customer and Bot parties, chat messages
+    {
+        "event_id": "c1",
+        "event": "EventChatMessage",
+        "ts": "2026-03-02T10:09:30.000Z",
+        "interaction_id": "IN3",
+        "party": {"type": "Customer", "id": "contact-7", "name": "Jo"},
+        "length": 42,
+    },
+    {
+        "event_id": "c2",
+        "event": "EventChatMessage",
+        "ts": "2026-03-02T10:09:31.000Z",
+        "interaction_id": "IN3",
+        "party": {"type": "Bot", "id": "greeter"},
+    },
+    {
+        "event_id": "c3",
+        "event": "EventPartyRemoved",
+        "ts": "2026-03-02T10:09:32.000Z",
+        "interaction_id": "IN3",
+        "party": {"type": "Customer", "id": "contact-7"},
+        "reason": "abandoned",
+    },
     {
         "event_id": "v1",
         "event": "EventVirtualQueueLeft",

@@ -32,6 +32,7 @@ class Result(StrEnum):
     DIVERTED = "Diverted"
     PULLED = "Pulled"
     CLEARED = "Cleared"
+    CUSTOMER_ABANDONED = "CustomerAbandoned"  # online: the customer left while this resource was alerting
     UNSPECIFIED = "Unspecified"
 
 
@@ -41,6 +42,9 @@ class Reason(StrEnum):
     REJECTED = "Rejected"  # [I] not seen in public pages; mirrors Revoked for a declined invitation
     ANSWERED_BY_AGENT = "AnsweredByAgent"
     CANCELED = "Canceled"
+    # Online media (etl.domain.rules.online): how the customer's abandonment ended a mediation or an invitation.
+    ABANDONED_WHILE_QUEUED = "AbandonedWhileQueued"
+    ABANDONED_WHILE_RINGING = "AbandonedWhileRinging"
 
 
 class Descriptor(NamedTuple):
@@ -90,6 +94,18 @@ def _catalogue() -> tuple[Descriptor, ...]:
         Descriptor(Role.RECEIVED, Result.CLEARED),
         Descriptor(Role.RECEIVED, Result.ABANDONED),
         Descriptor(Role.RECEIVED, Result.UNSPECIFIED),
+    ]
+    # Appended for online media (issue 15), so that no existing key moves. GIMTechDescr's value lists name
+    # CustomerAbandoned with AbandonedWhileRinging (an invitee the customer left while it was alerting) and the
+    # MSF results Abandoned [AbandonedWhileQueued] (left in the mediation DN) and Diverted [AbandonedWhileRinging]
+    # (distributed, then abandoned while the target was alerting); an IRF that ends in mediation is kept on the
+    # mediation resource (https://docs.genesys.com/Documentation:PSAAS:RPRT:Table-INTERACTION_RESOURCE_FACT:Public),
+    # whose role is Received (the queue's role in GIM's Resource Roles).
+    rows += [Descriptor(r, Result.CUSTOMER_ABANDONED, Reason.ABANDONED_WHILE_RINGING) for r in _INVITEE_ROLES]
+    rows += [
+        Descriptor(Role.RECEIVED, Result.ABANDONED, Reason.ABANDONED_WHILE_QUEUED),
+        Descriptor(Role.RECEIVED, Result.DIVERTED, Reason.ABANDONED_WHILE_RINGING),
+        Descriptor(Role.RECEIVED, Result.COMPLETED),
     ]
     return tuple(rows)
 

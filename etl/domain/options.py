@@ -57,6 +57,17 @@ class GimOptions(BaseModel):
         alias="populate-mm-workbin-facts",
         description="Write an MSF for workbin stays that count as mediation.",
     )
+    # Contract 1.1 (../shared/contract/events.md, "Media types"): which media are online. GIM keeps this as
+    # MEDIA_TYPE.IS_ONLINE and transforms new media types as offline unless marked online
+    # (https://docs.genesys.com/Documentation/PSAAS/latest/RPRT/Table-MEDIA_TYPE); the chat flows are the guide
+    # for online interactions, the e-mail flows for offline ones
+    # (https://docs.genesys.com/Documentation/GIM/latest/User/GIMMMIxnFlow-Chat).
+    online_media_types: tuple[str, ...] = Field(
+        ("chat",),
+        alias="online-media-types",
+        description="Media types with an online session (customer present, like chat): they follow GIM's chat "
+        "rules and have MEDIA_TYPE.IS_ONLINE = 1; every other media (e-mail, workitem, ...) is offline.",
+    )
 
     date_time_tz: str = Field(
         "GMT",
@@ -114,6 +125,22 @@ class GimOptions(BaseModel):
         alias="max-session-duration-in-hours",
         description="Hours after which a login session that has not ended is ended (SM_RES_SESSION_FACT).",
     )
+
+    @field_validator("online_media_types", mode="before")
+    @classmethod
+    def _media_list(cls, value: object) -> object:
+        """A TOML list, or a comma-separated `--option` value; names compared in lower case."""
+        if isinstance(value, str):
+            value = [v for v in (p.strip() for p in value.split(",")) if v]
+        if isinstance(value, list | tuple):
+            if not all(isinstance(v, str) and v.strip() for v in value):
+                raise ValueError("online-media-types lists media type names, e.g. ['chat', 'sms']")
+            return tuple(sorted({v.strip().lower() for v in value}))
+        return value
+
+    def is_online(self, media_type: str | None) -> bool:
+        """The media has an online session (option `online-media-types`): GIM's chat rules apply to it."""
+        return media_type is not None and media_type.lower() in self.online_media_types
 
     @field_validator("sm_resource_state_priority")
     @classmethod
@@ -184,7 +211,7 @@ def _parse_value(name: str, raw: str) -> object:
             return int(raw)
         except ValueError:
             raise ValueError(f"option {name} expects an integer, got {raw!r}") from None
-    if field.annotation is str:
+    if field.annotation is str or field.alias == "online-media-types":
         return raw
     raise ValueError(f"option {name} is set in the config file, not with --option")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import polars as pl
 
-#: Event names of contract version 1.
+#: Event names of the contract (version 1, then the 1.1 additions; the agent-state events last).
 EVENT_NAMES: tuple[str, ...] = (
     "EventInteractionSubmitted",
     "EventPlacedInQueue",
@@ -28,6 +28,8 @@ EVENT_NAMES: tuple[str, ...] = (
     "EventResumed",
     "EventProcessingStopped",
     "EventPropertiesChanged",
+    # version 1.1: one message of an online session
+    "EventChatMessage",
     "EventAgentLogin",
     "EventAgentLogout",
     "EventNotReadyForMedia",
@@ -95,6 +97,8 @@ EVENT_SCHEMA: dict[str, pl.DataType] = {
     # agent-state events (version 1.1): GIM work mode of EventNotReadyForMedia, place of EventMediaAdded/Removed
     "workmode": pl.String(),
     "place": pl.String(),
+    # online sessions (version 1.1): EventChatMessage.length, characters
+    "message_length": pl.Int64(),
     # lineage
     "source_file": pl.String(),
     "source_line": pl.Int64(),
@@ -107,6 +111,10 @@ LINEAGE_COLUMNS: tuple[str, ...] = ("source_file", "source_line")
 
 
 def column_of(path: tuple[str, ...]) -> str:
-    """Normalized column of a contract field path (queue.workbin_type is the one irregular name)."""
+    """Normalized column of a contract field path (queue.workbin_type and a message's length are irregular)."""
     name = "_".join(path)
-    return "workbin_type" if name == "queue_workbin_type" else name
+    return _IRREGULAR.get(name, name)
+
+
+#: Contract field paths whose column is not their joined path.
+_IRREGULAR = {"queue_workbin_type": "workbin_type", "length": "message_length"}

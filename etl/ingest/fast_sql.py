@@ -50,6 +50,15 @@ def _x(path: FieldPath) -> str:
     return "x_" + "_".join(path)
 
 
+def _v(path: FieldPath) -> str:
+    """Column holding the parsed BIGINT of an integer field (NULL when it is not one)."""
+    return "v_" + "_".join(path)
+
+
+#: BIGINT's range: the SQL's integer columns hold exactly this.
+_BIGINT = (-(2**63), 2**63 - 1)
+
+
 def _any_of(col: str, values: Sequence[str]) -> str:
     return "(" + " OR ".join(f"{col} = {sql_str(v)}" for v in values) + ")"
 
@@ -82,8 +91,10 @@ def _collect_fields() -> _Fields:
     for p, k in kinds.items():  # a non-object must be caught through a required child (module docstring)
         if k == "object" and not any(s.required for q, u in by_path.items() if q[:-1] == p for _, s in u):
             raise RuntimeError(f"object {'.'.join(p)} needs a required child for the SQL checks")
-    if by_path[("seq",)][0][1].bounds != (-(2**63), 2**63 - 1):
-        raise RuntimeError("seq bounds differ from BIGINT's; extend the SQL generator")
+    for uses in by_path.values():
+        for _, s in uses:
+            if s.kind == "int" and (s.bounds is None or s.bounds[0] < _BIGINT[0] or s.bounds[1] > _BIGINT[1]):
+                raise RuntimeError(f"{'.'.join(s.path)}: int bounds beyond BIGINT's; extend the SQL generator")
     return _Fields(by_path, kinds, list(EVENT_SPECS))
 
 
@@ -112,11 +123,12 @@ def _string_columns(f: _Fields) -> list[str]:
 
 
 def _value_columns(f: _Fields) -> list[str]:
-    """Parsed ts, seq and user_data (NULL when malformed), and the event's ordinal `_ev`."""
+    """Parsed ts, integers (seq, a message's length) and user_data (NULL when malformed), and the event's
+    ordinal `_ev`."""
     ts, ud = ("ts",), ("user_data",)
     return [
         f"epoch_ms(try_strptime(substr({_x(ts)}, 1, 23), '%Y-%m-%dT%H:%M:%S.%g')) AS v_ts",
-        "try_cast(r_seq AS BIGINT) AS v_seq",
+        *(f"try_cast({_r(p)} AS BIGINT) AS {_v(p)}" for p, k in f.kinds.items() if k == "int"),
         f"CASE WHEN starts_with({_r(ud)}, '{{') THEN {_r(ud)} "
         f"WHEN starts_with({_r(ud)}, '\"') AND json_valid({_x(ud)}) "
         f"AND regexp_matches({_x(ud)}, '^{_WS}*\\{{') THEN json({_x(ud)})::VARCHAR END AS v_user_data",
@@ -148,7 +160,7 @@ def _well_formed(spec: FieldSpec) -> str | None:
     ok = {
         "str": f"starts_with({rr}, '\"')" + (f" AND {rr} <> '\"\"'" if spec.non_empty else ""),
         "enum": _any_of(rr, [json.dumps(v) for v in spec.values]),
-        "int": f"regexp_full_match({rr}, '-?(0|[1-9][0-9]*)') AND v_seq IS NOT NULL",
+        "int": f"regexp_full_match({rr}, '-?(0|[1-9][0-9]*)') AND {_v(spec.path)} IS NOT NULL" + _bounds(spec),
         "ts": f"starts_with({rr}, '\"') AND regexp_full_match({xx}, {sql_str(TS_REGEX)}) "
         f"AND substr({xx}, 1, 4) <> '0000' AND v_ts IS NOT NULL",
         "user_data": "v_user_data IS NOT NULL",
@@ -156,6 +168,14 @@ def _well_formed(spec: FieldSpec) -> str | None:
         "object": None,
     }[spec.kind]
     return None if ok is None else f"({rr} IS NULL OR ({ok}))"  # NULL ends as false in _ok
+
+
+def _bounds(spec: FieldSpec) -> str:
+    """The range test of an integer narrower than BIGINT (the cast already enforces BIGINT's)."""
+    if spec.bounds is None:  # not an integer
+        return ""
+    (lo, hi), v = spec.bounds, _v(spec.path)
+    return (f" AND {v} >= {lo}" if lo > _BIGINT[0] else "") + (f" AND {v} <= {hi}" if hi < _BIGINT[1] else "")
 
 
 @dataclass
@@ -195,7 +215,7 @@ def _output_columns(f: _Fields) -> dict[str, str]:
         col, kind = column_of(path), f.kinds[path]
         if col not in EVENT_SCHEMA or kind == "object":
             continue
-        expr = {"int": "v_seq", "user_data": "v_user_data"}.get(kind, _x(path))
+        expr = {"int": _v(path), "user_data": "v_user_data"}.get(kind, _x(path))
         if any(s.kind == "reason" for _, s in uses):
             expr = _REASON_TEXT.format(r=_r(path), x=_x(path))
         if path == ("tenant",):

@@ -1,4 +1,4 @@
-"""Pydantic models of the raw event contract (../shared/contract/events.md, version 1).
+"""Pydantic models of the raw event contract (../shared/contract/events.md, version 1.1; every v1 line stays valid).
 
 These models are the single source of truth for "what is a valid event". Ingestion does not run them on
 every row (too slow at millions of events); it derives its set-based SQL checks from them via
@@ -91,7 +91,9 @@ UserData = Annotated[dict[str, Any], BeforeValidator(_parse_user_data)]
 NonEmpty = Annotated[str, StringConstraints(min_length=1)]
 Int64 = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
 
-PartyType = Literal["Agent", "Place", "Strategy", "MediaServer", "System"]
+#: Version 1.1 adds `Customer` (the contact of an online interaction) and `Bot` (an automated participant): parties
+#: that never get an IRF (etl.domain.rules.online).
+PartyType = Literal["Agent", "Place", "Strategy", "MediaServer", "System", "Customer", "Bot"]
 OwnerType = Literal["Agent", "Place", "AgentGroup", "PlaceGroup"]
 
 
@@ -269,6 +271,15 @@ class EventPropertiesChanged(Envelope):
     user_data: UserData
 
 
+class EventChatMessage(Envelope):
+    """Version 1.1: one message of an online session; `party` wrote it (Customer, Agent, Bot or System), `length`
+    is its size in characters (the text is not part of the contract). Stored as STG_EVENTS.MESSAGE_LENGTH."""
+
+    event: Literal["EventChatMessage"]
+    party: Party
+    length: Annotated[int, Field(ge=0, le=2**63 - 1)] | None = None
+
+
 # Agent-state events (v1 and the v1.1 additions) live in their own module; `etl/ingest/__init__.py` imports this
 # module first, so the import below sees the classes above.
 from etl.ingest.agent_models import AGENT_MODELS_V1, AGENT_MODELS_V11, parse_reason  # noqa: E402
@@ -293,6 +304,7 @@ EVENT_MODELS: dict[str, type[Envelope]] = {
         EventResumed,
         EventProcessingStopped,
         EventPropertiesChanged,
+        EventChatMessage,
         *AGENT_MODELS_V1,
         *AGENT_MODELS_V11,
     )

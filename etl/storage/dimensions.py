@@ -26,8 +26,13 @@ def media_name(media: str) -> str:
     return _MEDIA_NAMES.get(media.lower(), media.title())
 
 
-def interaction_dimension_keys(con: duckdb.DuckDBPyConnection, ixns: pl.DataFrame, audit_key: int) -> pl.DataFrame:
-    """`ixns` with MEDIA_TYPE_KEY, INTERACTION_TYPE_KEY and TENANT_KEY; rows for new values are added."""
+def interaction_dimension_keys(
+    con: duckdb.DuckDBPyConnection, ixns: pl.DataFrame, audit_key: int, online: tuple[str, ...] = ("chat",)
+) -> pl.DataFrame:
+    """`ixns` with MEDIA_TYPE_KEY, INTERACTION_TYPE_KEY and TENANT_KEY; rows for new values are added.
+
+    MEDIA_TYPE.IS_ONLINE follows the option `online-media-types` (`online`, lower-case names): a media type
+    already stored is updated when a run under other options derives its interactions again."""
     ixns = ixns.with_columns(
         media_nk=pl.col("media_type").fill_null("unknown").str.to_lowercase(),
         itype_nk=pl.col("interaction_type").fill_null("Unknown") + "|" + pl.col("interaction_subtype").fill_null(""),
@@ -41,7 +46,7 @@ def interaction_dimension_keys(con: duckdb.DuckDBPyConnection, ixns: pl.DataFram
         .with_columns(MEDIA_NAME=pl.col("media_nk").map_elements(media_name, return_dtype=pl.String))
         .with_columns(
             MEDIA_NAME_CODE=pl.col("MEDIA_NAME").str.to_uppercase(),
-            IS_ONLINE=(pl.col("media_nk") == "chat").cast(pl.Int16),
+            IS_ONLINE=pl.col("media_nk").is_in(list(online)).cast(pl.Int16),
         )
     )
     run_with(
@@ -50,6 +55,13 @@ def interaction_dimension_keys(con: duckdb.DuckDBPyConnection, ixns: pl.DataFram
         " UPDATE_AUDIT_KEY) SELECT MEDIA_TYPE_KEY, MEDIA_NAME, MEDIA_NAME_CODE, IS_ONLINE, ?, ? FROM _m"
         " WHERE MEDIA_TYPE_KEY NOT IN (SELECT MEDIA_TYPE_KEY FROM MEDIA_TYPE)",
         [audit_key, audit_key],
+        _m=media,
+    )
+    run_with(
+        con,
+        "UPDATE MEDIA_TYPE t SET IS_ONLINE = m.IS_ONLINE, UPDATE_AUDIT_KEY = ? FROM _m m"
+        " WHERE t.MEDIA_TYPE_KEY = m.MEDIA_TYPE_KEY AND t.IS_ONLINE IS DISTINCT FROM m.IS_ONLINE",
+        [audit_key],
         _m=media,
     )
     run_with(

@@ -29,7 +29,8 @@ def write_facts(
     if facts.interactions.height == 0:
         return dict.fromkeys(FACT_TABLES, 0)
     res_keys = resource_keys(con, facts.resources, audit_key)
-    ixns = interaction_dimension_keys(con, facts.interactions, audit_key)
+    online = (options or GimOptions()).online_media_types
+    ixns = interaction_dimension_keys(con, facts.interactions, audit_key, online)
     first_new_ixn = next_id(con, "IXN")
     ixns = keyed(con, ixns, "interaction_guid", "IXN", "INTERACTION_ID")
     ixn_dims = ixns.select(

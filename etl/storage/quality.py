@@ -159,10 +159,12 @@ def references_resolve(con: duckdb.DuckDBPyConnection) -> Finding:
 
 
 def descriptors_valid(con: duckdb.DuckDBPyConnection) -> Finding:
-    """IRFs carry handling roles and MSFs the queue role; anchors are one per interaction with IRFs."""
+    """IRFs carry handling roles (the queue role only on a queue, where an IRF ended in mediation:
+    etl.domain.rules.online) and MSFs the queue role; anchors are one per interaction with IRFs."""
     irf_bad = con.execute(
         "SELECT count(*) FROM INTERACTION_RESOURCE_FACT f JOIN TECHNICAL_DESCRIPTOR d USING (TECHNICAL_DESCRIPTOR_KEY)"
-        " WHERE d.RESOURCE_ROLE = 'Received'"
+        " JOIN RESOURCE_ r ON r.RESOURCE_KEY = f.RESOURCE_KEY"
+        " WHERE (d.RESOURCE_ROLE = 'Received') <> (r.RESOURCE_TYPE = 'Queue')"
     ).fetchall()[0][0]
     msf_bad = con.execute(
         "SELECT count(*) FROM MEDIATION_SEGMENT_FACT f JOIN TECHNICAL_DESCRIPTOR d USING (TECHNICAL_DESCRIPTOR_KEY)"

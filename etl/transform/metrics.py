@@ -43,6 +43,8 @@ IRF_RAW_SCHEMA: dict[str, pl.DataType] = {
     "invite_reason": pl.String(),
     "inviter_id": pl.String(),
     "place_nk": pl.String(),
+    "mediation_end_ms": pl.Int64(),
+    "customer_left_ms": pl.Int64(),
 }
 
 MSF_RAW_SCHEMA: dict[str, pl.DataType] = {
@@ -102,6 +104,8 @@ def irf_raw(irf: IrfRow, as_of_ms: Any) -> tuple[Any, ...]:
         irf.invite_reason,
         irf.inviter_id,
         f"Place:{irf.place}" if irf.place else None,
+        irf.mediation_end_ms,
+        irf.customer_left_ms,
     )
 
 
@@ -153,7 +157,8 @@ def irf_metrics(raw: pl.DataFrame) -> pl.DataFrame:
     """INTERACTION_RESOURCE_FACT columns and metrics, one row per raw IRF."""
     end_s = _end_s()
     invite_s, connect_s = _s("invite_ms"), _s("connect_ms")
-    med_start, med_end = _s("mediation_start_ms"), pl.coalesce(invite_s, connect_s)
+    # An IRF that ends in mediation (on the queue, etl.domain.rules.online) has neither: its mediation ends there.
+    med_start, med_end = _s("mediation_start_ms"), pl.coalesce(invite_s, connect_s, _s("mediation_end_ms"))
     connected = connect_s.is_not_null()
     open_hold = pl.when(pl.col("hold_since_ms").is_null()).then(0).otherwise(end_s - _s("hold_since_ms"))
     frame = raw.with_columns(
@@ -197,6 +202,7 @@ def irf_metrics(raw: pl.DataFrame) -> pl.DataFrame:
         invite_reason="invite_reason",
         inviter_id="inviter_id",
         place_nk="place_nk",
+        customer_left_ts=_s("customer_left_ms"),
     ).with_columns(
         # [K] IRF_ANCHOR marks one IRF per interaction: the first handling resource, else the first IRF.
         irf_anchor=(

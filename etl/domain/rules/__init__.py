@@ -15,12 +15,20 @@ the handlers of the events it explains:
 * `transfers`: roles of creators and invitees, direct transfers and consultations;
 * `workbins`: interaction queues and workbins, placed and taken, own workbin as hold, stop queues;
 * `mediation`: which stays become MSFs, the end of a mediation, folding of failed routing attempts;
-* `stopping`: processing stopped and the results it gives.
+* `stopping`: processing stopped and the results it gives;
+* `online`: the customer, bots and messages of online (chat) sessions.
 
 A new topic is a new module calling `core.register` and one import below.
 """
 
-from etl.domain.rules import mediation, routing, stopping, transfers, workbins  # noqa: F401  (register handlers)
+from etl.domain.rules import (  # noqa: F401  (register handlers)
+    mediation,
+    online,
+    routing,
+    stopping,
+    transfers,
+    workbins,
+)
 from etl.domain.rules.core import (
     EVENT_RANK,
     InteractionFacts,

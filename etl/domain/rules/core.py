@@ -68,6 +68,8 @@ class IrfRow:
     stop_action: int = 0
     workbin_hold: str | None = None  # own workbin holding the interaction (populate-workbin-as-hold)
     place: str | None = None  # the party's place when the events name it (IRF.MEDIA_RESOURCE_KEY)
+    mediation_end_ms: int | None = None  # an IRF that ends in mediation (on the queue): when the mediation ended
+    customer_left_ms: int | None = None  # online: the customer left while this resource was engaged
 
     @property
     def active(self) -> bool:
@@ -171,6 +173,18 @@ class _Strategy:
     queue_role: str | None
 
 
+@dataclass(slots=True)
+class _Session:
+    """The online session's non-resource parties (contract 1.1 `Customer`, `Bot`): etl.domain.rules.online."""
+
+    customer_joined_ms: int | None = None
+    customer_left_ms: int | None = None
+    customer_abandoned: bool = False  # the customer left before an agent was connected, or said so
+    abandonment_done: bool = False  # the abandonment's facts are written (at the removal or at the stop)
+    bots: dict[str, int] = field(default_factory=dict)  # bot id -> since (ms), while in the session
+    messages: int = 0
+
+
 @dataclass
 class _State:
     ixn: InteractionRow
@@ -197,6 +211,7 @@ class _State:
     last_handler: IrfRow | None = None
     last_vq: str | None = None
     place_of: dict[str, str] = field(default_factory=dict)
+    session: _Session = field(default_factory=_Session)
     last_ts: int = 0
     ordinal: int = 0
 
@@ -329,6 +344,7 @@ EVENT_RANK: dict[str, int] = {
             "EventPartyAdded",
             "EventHeld",
             "EventResumed",
+            "EventChatMessage",
             "EventPartyRemoved",
             "EventProcessingStopped",
         ]

@@ -18,6 +18,7 @@ from typing import Any
 from etl.domain.descriptors import Reason, Result, Role
 from etl.domain.rules.core import MsfRow, RejectionKind, _State, register, span_ms
 from etl.domain.rules.mediation import finish_mediation
+from etl.domain.rules.online import abandoned_in_vq, is_session_party, session_party_added, session_party_removed
 from etl.domain.rules.transfers import (
     direct_invitation,
     direct_invitation_failed,
@@ -78,6 +79,7 @@ def _vq_left(st: _State, ev: Mapping[str, Any]) -> None:
         msf.result = Result.CLEARED
     elif msf.vq_outcome == "abandoned":
         msf.result = Result.ABANDONED
+        abandoned_in_vq(st, msf)
     else:
         st.last_vq = msf.name
 
@@ -86,6 +88,8 @@ def _vq_left(st: _State, ev: Mapping[str, Any]) -> None:
 
 
 def _invited(st: _State, ev: Mapping[str, Any]) -> None:
+    if is_session_party(ev):
+        return  # a bot (or the customer) is never an IRF resource (contract 1.1): it joins the session only
     ts, party = ev["ts_ms"], ev["party_id"]
     if ev.get("party_place"):
         st.place_of[party] = ev["party_place"]
@@ -117,6 +121,9 @@ def _invited(st: _State, ev: Mapping[str, Any]) -> None:
 
 
 def _party_added(st: _State, ev: Mapping[str, Any]) -> None:
+    if is_session_party(ev):
+        session_party_added(st, ev)
+        return
     ts, party = ev["ts_ms"], ev["party_id"]
     if ev.get("party_place"):
         st.place_of[party] = ev["party_place"]
@@ -138,6 +145,8 @@ def _party_added(st: _State, ev: Mapping[str, Any]) -> None:
 
 
 def _invitation_failed(st: _State, ev: Mapping[str, Any], reason: Reason) -> None:
+    if is_session_party(ev):
+        return  # a bot's invitation made no IRF (`_invited`)
     ts, party = ev["ts_ms"], ev["party_id"]
     irf = st.invited.get(party)
     if irf is None:
@@ -154,6 +163,9 @@ def _invitation_failed(st: _State, ev: Mapping[str, Any], reason: Reason) -> Non
 
 
 def _party_removed(st: _State, ev: Mapping[str, Any]) -> None:
+    if is_session_party(ev):
+        session_party_removed(st, ev)
+        return
     party, ts = ev["party_id"], ev["ts_ms"]
     if st.workbin_holder is not None and st.workbin_holder.party_id == party:
         return  # parked in its own workbin: the IRF goes on as hold

@@ -14,6 +14,8 @@ from typing import Any
 from etl.domain.descriptors import Reason, Result, Role
 from etl.domain.rules.core import _State, register
 from etl.domain.rules.mediation import finish_mediation
+from etl.domain.rules.online import stopped as online_stopped
+from etl.domain.rules.online import strategy_may_handle
 
 
 def _stopped(st: _State, ev: Mapping[str, Any]) -> None:
@@ -22,9 +24,11 @@ def _stopped(st: _State, ev: Mapping[str, Any]) -> None:
         st.ixn.end_ms = ts
     outbound_unsent = st.ixn.interaction_type == "Outbound" and (ev.get("reason") or "sent") != "sent"
     result = Result.OUTBOUND_STOPPED if outbound_unsent else Result.COMPLETED
+    online_stopped(st, ev)  # an abandoned online interaction: its abandonment facts (etl.domain.rules.online)
     strat = st.strategy
     if (
         strat is not None
+        and strategy_may_handle(st, ev)
         and not st.outbound_sent
         and not st.terminated
         and strat.queue_role not in ("outbound", "stop")
