@@ -10,6 +10,8 @@ from etl.orchestration.assets import ASSETS
 from etl.orchestration.automation import daily_rederive_job, daily_schedule, gim_etl_job, landing_sensor
 from etl.orchestration.checks import CHECKS, WARN_CHECKS
 from etl.orchestration.config import MartResource
+from etl.orchestration.tenants import JOBS as TENANT_JOBS
+from etl.orchestration.tenants import TenantMarts
 from etl.settings import env_name, runtime
 
 
@@ -32,11 +34,15 @@ def _mart_resource() -> MartResource:
     )
 
 
+def _tenant_marts() -> TenantMarts:
+    return TenantMarts(mart_dir=_setting("mart_dir"), staging_dir=_setting("staging_dir"))
+
+
 defs = dg.Definitions(
     assets=ASSETS,
     asset_checks=[*CHECKS, *WARN_CHECKS],
-    jobs=[gim_etl_job, daily_rederive_job],
+    jobs=[gim_etl_job, daily_rederive_job, *TENANT_JOBS],
     schedules=[daily_schedule],
     sensors=[landing_sensor],
-    resources={"mart_db": _mart_resource()},
+    resources={"mart_db": _mart_resource(), "marts": _tenant_marts()},
 )
