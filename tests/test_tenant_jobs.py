@@ -14,7 +14,6 @@ import dagster as dg
 import pytest
 
 from etl.domain.options import GimOptions
-
 from etl.orchestration.tenants import (
     TENANT_TAG,
     TenantMarts,
