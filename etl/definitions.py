@@ -11,6 +11,8 @@ from etl.orchestration.automation import daily_rederive_job, daily_schedule, gim
 from etl.orchestration.checks import CHECKS, WARN_CHECKS
 from etl.orchestration.config import MartResource
 from etl.orchestration.publish import PostgresTarget, postgres_mart
+from etl.orchestration.tenants import JOBS as TENANT_JOBS
+from etl.orchestration.tenants import TenantMarts
 from etl.settings import env_name, runtime
 
 
@@ -40,11 +42,15 @@ def _pg_target() -> PostgresTarget:
     return PostgresTarget(dsn=dsn, db_schema=schema)
 
 
+def _tenant_marts() -> TenantMarts:
+    return TenantMarts(mart_dir=_setting("mart_dir"), staging_dir=_setting("staging_dir"))
+
+
 defs = dg.Definitions(
     assets=[*ASSETS, postgres_mart],
     asset_checks=[*CHECKS, *WARN_CHECKS],
-    jobs=[gim_etl_job, daily_rederive_job],
+    jobs=[gim_etl_job, daily_rederive_job, *TENANT_JOBS],
     schedules=[daily_schedule],
     sensors=[landing_sensor],
-    resources={"mart_db": _mart_resource(), "pg_target": _pg_target()},
+    resources={"mart_db": _mart_resource(), "pg_target": _pg_target(), "marts": _tenant_marts()},
 )

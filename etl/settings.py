@@ -21,6 +21,9 @@ class RuntimeSettings(BaseSettings):
     db: str = Field("out/gim_mart.duckdb", description="The DuckDB mart file the Dagster code location writes.")
     serving_db: str = Field("", description="The read-only copy for BI tools (default: <mart>.serving.duckdb).")
     staging_dir: str = Field("", description="Where runs stage validated events (default: <mart>.staging).")
+    mart_dir: str = Field(
+        "out/tenants", description="Where the per-tenant marts live: <mart_dir>/<tenant>/gim_mart.duckdb."
+    )
     landing_dir: str = Field("landing", description="The directory `landing_sensor` watches for new event files.")
     # -- windows
     late_arrival_window_hours: int = Field(

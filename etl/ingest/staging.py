@@ -32,6 +32,7 @@ from etl.ingest.columns import EVENT_SCHEMA
 from etl.ingest.fast_sql import CHUNK_SCHEMA, FAST_SQL
 from etl.ingest.files import prefetch, read_chunks, scan_inputs
 from etl.ingest.repeats import split_repeats
+from etl.ingest.tenants import keep_tenant
 from etl.ingest.validate import QUARANTINE_SCHEMA, _check, _slow_path
 from etl.progress import phase
 
@@ -57,6 +58,8 @@ class StagedEvents(BaseModel):
     conflicts: int = 0
     files_skipped: list[str] = []
     source_notes: dict[str, int] = {}  # an adapter's counted repairs and unknown values (CTL_AUDIT_LOG.SOURCE_NOTES)
+    tenant: str | None = None  # the only tenant staged (etl.ingest.tenants); None: every tenant
+    other_tenants: int = 0  # lines read that belong to other tenants (not in events_read)
 
     def batch_params(self) -> dict[str, str]:
         """The parameters of `BATCH_SQL` for this batch."""
@@ -99,11 +102,14 @@ def read_events(paths: Sequence[str | Path], run_id: str) -> IngestResult:
 BATCH_SQL = "(SELECT e.* FROM read_parquet($events) e ANTI JOIN read_parquet($repeats) r USING (_file, source_line))"
 
 
-def stage_events(paths: Sequence[str | Path], run_id: str, directory: str | Path) -> StagedEvents:
+def stage_events(
+    paths: Sequence[str | Path], run_id: str, directory: str | Path, tenant: str | None = None
+) -> StagedEvents:
     """Read every event file under `paths` into `directory`: `events.parquet` (accepted rows: EVENT_SCHEMA plus
     the file ordinal `_file`), `repeats.parquet` (file and line of every row left out of the batch: repeated
     deliveries of an event_id after its first in (file, line) order, and every copy of a conflicting id) and
-    `quarantine.parquet` (written as it comes, so bad input never piles up in memory).
+    `quarantine.parquet` (written as it comes, so bad input never piles up in memory). With `tenant`, only that
+    tenant's events and quarantine rows are kept (`etl.ingest.tenants`), before repeats are looked for.
 
     Repeats are few, so they are listed rather than rewriting the events without them."""
     started = datetime.now(UTC)
@@ -124,11 +130,18 @@ def stage_events(paths: Sequence[str | Path], run_id: str, directory: str | Path
         bad = QuarantineSink(quarantine_path, run_id)
         events_read = _scan(files, fast=False, sink=sink, bad=bad)
     sink.close()
+    other_events = other_bad = 0
+    if tenant is not None:  # the quarantine is cut too: closed first, the conflicts appended after
+        bad.close()
+        other_events, other_bad = keep_tenant(events_path, quarantine_path, tenant)
     repeats_path = directory / "repeats.parquet"
     duplicates, conflicts = split_repeats(events_path, repeats_path, run_id)
-    quarantined = bad.rows
-    bad.write(conflicts)
-    bad.close()
+    quarantined = bad.rows - other_bad
+    if tenant is None:
+        bad.write(conflicts)
+        bad.close()
+    elif conflicts.height:
+        _append_parquet(quarantine_path, conflicts.select(list(QUARANTINE_SCHEMA)).cast(QUARANTINE_SCHEMA))
     return StagedEvents(
         run_id=run_id,
         started=started,
@@ -136,13 +149,22 @@ def stage_events(paths: Sequence[str | Path], run_id: str, directory: str | Path
         repeats_path=str(repeats_path),
         quarantine_path=str(quarantine_path),
         files_read=len(files),
-        events_read=events_read,
-        events_valid=sink.rows - duplicates - conflicts.height,
+        events_read=events_read - other_events - other_bad,
+        events_valid=sink.rows - other_events - duplicates - conflicts.height,
         duplicates=duplicates,
         conflicts=conflicts.height,
         quarantined=quarantined,
         files_skipped=[f"{p}: {why}" for p, why in found.skipped],
+        tenant=tenant,
+        other_tenants=other_events + other_bad,
     )
+
+
+def _append_parquet(path: Path, frame: pl.DataFrame) -> None:
+    """`frame` appended to a closed Parquet file (rewritten under a temporary name, then renamed)."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    pl.concat([pl.read_parquet(path, glob=False), frame], how="vertical_relaxed").write_parquet(tmp)
+    tmp.replace(path)
 
 
 class _ParquetSink:
