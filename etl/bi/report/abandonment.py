@@ -75,7 +75,15 @@ def abandonment_section(con: duckdb.DuckDBPyConnection, period: Period) -> str:
             "AbandonedWhileQueued; agent: IRF CustomerAbandoned [AbandonedWhileRinging | AbandonedFromHold]).</p>"
         )
     stages = table(
-        ["media", "where", "descriptor", "facts", "interactions", "of the media's", "avg wait before leaving"],
+        [
+            "media",
+            "where",
+            "descriptor",
+            "facts",
+            "interactions",
+            "% of the media's interactions",
+            "avg wait before leaving",
+        ],
         [(m, s, d, k, i, pct(i, total), dur(w)) for m, s, d, k, i, total, w in by_stage],
     )
     places = top_n(
