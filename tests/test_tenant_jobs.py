@@ -12,6 +12,8 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+from conftest import query
+from test_tenants import write_tenant_inputs
 
 from etl.domain.options import GimOptions
 from etl.orchestration.tenants import (
@@ -22,8 +24,6 @@ from etl.orchestration.tenants import (
     tenant_rederive_job,
 )
 from etl.pipeline.tenants import load_tenant
-from tests.conftest import query
-from tests.test_tenants import write_tenant_inputs
 
 
 def test_tenant_jobs_write_the_partitions_tenant_mart(tmp_path: Path) -> None:

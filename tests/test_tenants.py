@@ -9,13 +9,13 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
+from conftest import FIXTURES, query
 
 from etl.domain.options import GimOptions
 from etl.ingest.staging import stage_events
 from etl.ingest.tenants import check_tenant
 from etl.pipeline.tenants import load_tenant, tenant_mart_path
 from etl.storage import quality
-from tests.conftest import FIXTURES, query
 
 SAMPLE = FIXTURES / "sample"
 

@@ -5,6 +5,10 @@ Built for speed at millions of events: files are cut into ~32 MB chunks of whole
 Arrow buffers (line numbers come for free), on a background thread (`prefetch`) so that reading and
 decompressing overlap the parsing. Parquet rows are turned into JSON text, so they take exactly the NDJSON
 route. Bad input never raises here: an unreadable file or invalid UTF-8 becomes a quarantine row in the stream.
+
+Inputs may be object-storage URLs (`s3://bucket/prefix/`, any fsspec protocol): they are listed and read through
+fsspec (s3fs; endpoint and credentials from the usual AWS_* variables, e.g. AWS_ENDPOINT_URL for MinIO), Parquet
+through pyarrow, since DuckDB here has no httpfs. A URL input is a `UPath`, a local one a `Path`.
 """
 
 from __future__ import annotations
@@ -20,8 +24,11 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import fsspec
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from upath import UPath
 
 from etl.ingest.fast_sql import sql_str
 from etl.ingest.validate import _qrow
@@ -31,16 +38,29 @@ EVENT_FILE_SUFFIXES: tuple[str, ...] = (".jsonl", ".ndjson", ".json", ".jsonl.gz
 
 CHUNK_BYTES = 32 << 20
 
+#: An input file: local, or at a URL (object storage).
+InputPath = Path | UPath
+
+
+def is_url(path: str | Path | UPath) -> bool:
+    """True for `scheme://...` inputs (object storage), read through fsspec."""
+    return isinstance(path, UPath) or "://" in str(path)
+
+
+def input_path(name: str | Path | UPath) -> InputPath:
+    """The path object of an input name as stored in SOURCE_FILE: a `UPath` for a URL, else a `Path`."""
+    return UPath(str(name)) if is_url(name) else Path(name)
+
 
 @dataclass
 class Discovered:
     """The files a run reads, and every file (or directory) under its inputs it does not read, with why."""
 
-    files: list[Path]
+    files: list[InputPath]
     skipped: list[tuple[str, str]]
 
 
-def discover_files(paths: Sequence[str | Path]) -> list[Path]:
+def discover_files(paths: Sequence[str | Path]) -> list[InputPath]:
     """The files `scan_inputs` reads."""
     return scan_inputs(paths).files
 
@@ -49,7 +69,7 @@ def is_event_file(name: str) -> bool:
     return name.lower().endswith(EVENT_FILE_SUFFIXES)
 
 
-def is_parquet(path: Path) -> bool:
+def is_parquet(path: InputPath) -> bool:
     return path.name.lower().endswith(".parquet")
 
 
@@ -58,11 +78,17 @@ def scan_inputs(paths: Sequence[str | Path]) -> Discovered:
     links, each real directory once; sorted by path), and every other file below it is listed as skipped.
 
     A file given explicitly is read whatever its name (Parquet if it ends in .parquet, else NDJSON).
-    A path that does not exist is a configuration error and raises FileNotFoundError.
+    A path that does not exist is a configuration error and raises FileNotFoundError. URLs are walked the same
+    way through fsspec (object stores have no links).
     """
-    files: list[Path] = []
+    files: list[InputPath] = []
     skipped: list[tuple[str, str]] = []
     for raw in paths:
+        if is_url(raw):
+            found, skip = _walk_url(str(raw))
+            files.extend(found)
+            skipped.extend(skip)
+            continue
         path = Path(raw)
         if path.is_dir():
             found, skip = _walk(path)
@@ -72,10 +98,33 @@ def scan_inputs(paths: Sequence[str | Path]) -> Discovered:
             files.append(path)
         else:
             raise FileNotFoundError(f"event input path does not exist: {path}")
-    unique: dict[Path, Path] = {}  # a file named twice is read once (else all its events become duplicates)
+    unique: dict[str, InputPath] = {}  # a file named twice is read once (else all its events become duplicates)
     for f in files:
-        unique.setdefault(f.resolve(), f)
+        unique.setdefault(str(f) if isinstance(f, UPath) else str(f.resolve()), f)
     return Discovered(list(unique.values()), skipped)
+
+
+def _walk_url(url: str) -> tuple[list[InputPath], list[tuple[str, str]]]:
+    """`_walk` for an object-storage URL: a prefix means every event file below it, sorted by name."""
+    fs, root = fsspec.core.url_to_fs(url)
+    protocol = url.split("://", 1)[0]
+    if fs.isfile(root):
+        return [UPath(url)], []
+    names = sorted(fs.find(root))
+    if not names and not fs.isdir(root):
+        raise FileNotFoundError(f"event input URL does not exist: {url}")
+    files: list[InputPath] = []
+    skipped: list[tuple[str, str]] = []
+    for name in names:
+        full = f"{protocol}://{name}"
+        base = name.rsplit("/", 1)[-1]
+        if base.startswith("."):
+            skipped.append((full, "hidden file"))
+        elif not is_event_file(base):
+            skipped.append((full, f"not an event file name (read: {', '.join(EVENT_FILE_SUFFIXES)})"))
+        else:
+            files.append(UPath(full))
+    return files, skipped
 
 
 def _walk(root: Path) -> tuple[list[Path], list[tuple[str, str]]]:
@@ -111,7 +160,7 @@ class Chunk:
     lines: pa.Table
 
 
-def read_chunks(files: list[Path], cur: duckdb.DuckDBPyConnection) -> Iterator[Chunk | dict[str, Any]]:
+def read_chunks(files: Sequence[InputPath], cur: duckdb.DuckDBPyConnection) -> Iterator[Chunk | dict[str, Any]]:
     """Every file's chunks in order, interleaved with the quarantine rows of what could not be read.
 
     `cur` (a DuckDB cursor) reads Parquet files; a file that breaks off ends with one row at the line reached."""
@@ -127,16 +176,16 @@ def read_chunks(files: list[Path], cur: duckdb.DuckDBPyConnection) -> Iterator[C
             yield _qrow(str(path), last + 1 if last else 0, None, "", f"unreadable file: {exc}", None)
 
 
-def _ndjson_chunks(path: Path, idx: int, _cur: Any) -> Iterator[Chunk | dict[str, Any]]:
+def _ndjson_chunks(path: InputPath, idx: int, _cur: Any) -> Iterator[Chunk | dict[str, Any]]:
     """Whole-line chunks of a (possibly gzip-compressed) NDJSON file; a torn last line is still emitted.
 
     Each chunk is read into its own buffer, which the Arrow arrays then share (no copies). A file that breaks
     off (e.g. truncated gzip) keeps the lines read so far and ends with one quarantine row at the line
     reached.
     """
-    with open(path, "rb") as probe:
+    with path.open("rb") as probe:
         gz = probe.read(2) == b"\x1f\x8b"
-    with open(path, "rb") as raw:
+    with path.open("rb") as raw:
         fh = _Gunzip(raw) if gz else raw
         first, rest, skip = 1, b"", 0
         while True:
@@ -205,7 +254,7 @@ class _Gunzip(io.RawIOBase):
         return n
 
 
-def read_lines(path: Path, wanted: set[int]) -> dict[int, str]:
+def read_lines(path: InputPath, wanted: set[int]) -> dict[int, str]:
     """The text of lines `wanted` (1-based) of an NDJSON file, plain or gzip, streamed; {} if it cannot be read
     (moved, removed) or is Parquet. For the raw text of quarantined stored events."""
     if is_parquet(path) or not wanted:
@@ -213,7 +262,7 @@ def read_lines(path: Path, wanted: set[int]) -> dict[int, str]:
     found: dict[int, str] = {}
     last = max(wanted)
     try:
-        with open(path, "rb") as raw:
+        with path.open("rb") as raw:
             gz = raw.read(2) == b"\x1f\x8b"
             raw.seek(0)
             reader = io.BufferedReader(_Gunzip(raw)) if gz else raw  # type: ignore[arg-type]
@@ -269,22 +318,51 @@ def _split(buf: memoryview, first: int, idx: int, name: str) -> tuple[Chunk, lis
     return Chunk(idx, pa.table({"source_line": numbers, "line": lines})), side
 
 
-def _parquet_chunks(path: Path, idx: int, cur: duckdb.DuckDBPyConnection) -> Iterator[Chunk]:
+def _parquet_chunks(path: InputPath, idx: int, cur: duckdb.DuckDBPyConnection) -> Iterator[Chunk]:
     """Parquet rows as JSON text (1-based row numbers), so they take exactly the NDJSON route."""
+    if isinstance(path, UPath):
+        yield from _remote_parquet_chunks(path, idx, cur)
+        return
     described = cur.sql("describe select * from read_parquet(?)", params=[str(path)]).fetchall()
+    fields = _json_fields(described)
+    query = (
+        f"select file_row_number + 1 as source_line, to_json({{{', '.join(fields)}}})::VARCHAR as line "
+        "from read_parquet(?, file_row_number = true)"
+    )
+    for batch in cur.sql(query, params=[str(path)]).to_arrow_reader(batch_size=100_000):
+        yield Chunk(idx, pa.Table.from_batches([batch]).cast(_CHUNK))
+
+
+_CHUNK = pa.schema([("source_line", pa.int64()), ("line", pa.large_string())])
+
+
+def _remote_parquet_chunks(path: UPath, idx: int, cur: duckdb.DuckDBPyConnection) -> Iterator[Chunk]:
+    """A Parquet file at a URL, read by pyarrow in row batches, each turned into JSON text by DuckDB."""
+    with path.open("rb") as fh:
+        first = 1
+        for batch in pq.ParquetFile(fh).iter_batches(batch_size=100_000):
+            numbered = batch.append_column("__row", pa.array(range(first, first + batch.num_rows), pa.int64()))
+            cur.register("_pq_batch", numbered)
+            try:
+                described = cur.sql("describe select * exclude (__row) from _pq_batch").fetchall()
+                fields = ", ".join(_json_fields(described))
+                query = f"select __row as source_line, to_json({{{fields}}})::VARCHAR as line from _pq_batch"
+                table = cur.sql(query + " order by __row").to_arrow_table()
+            finally:
+                cur.unregister("_pq_batch")
+            first += batch.num_rows
+            yield Chunk(idx, table.cast(_CHUNK))
+
+
+def _json_fields(described: list[tuple[Any, ...]]) -> list[str]:
+    """The struct fields of a row rendered as contract JSON (timestamps in the contract's format)."""
     fields = []
     for name, ctype, *_ in described:
         ident = '"' + name.replace('"', '""') + '"'
         if ctype.startswith("TIMESTAMP"):  # a real timestamp column: render it the contract's way
             ident = f"strftime(timezone('UTC', {ident}::TIMESTAMPTZ), '%Y-%m-%dT%H:%M:%S.%gZ')"
         fields.append(f"{sql_str(name)}: {ident}")
-    query = (
-        f"select file_row_number + 1 as source_line, to_json({{{', '.join(fields)}}})::VARCHAR as line "
-        "from read_parquet(?, file_row_number = true)"
-    )
-    schema = pa.schema([("source_line", pa.int64()), ("line", pa.large_string())])
-    for batch in cur.sql(query, params=[str(path)]).to_arrow_reader(batch_size=100_000):
-        yield Chunk(idx, pa.Table.from_batches([batch]).cast(schema))
+    return fields
 
 
 def prefetch(items: Iterator[Any], depth: int = 2) -> Iterator[Any]:

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 import duckdb
 import polars as pl
 
 from etl.ingest.columns import EVENT_COLUMNS
-from etl.ingest.files import read_lines
+from etl.ingest.files import input_path, read_lines
 from etl.ingest.repeats import payload_struct, raw_json
 from etl.storage.writes import registered
 
@@ -147,7 +146,7 @@ def _source_text(found: pl.DataFrame) -> pl.Series:
     """The lines as read from their files where they still hold the same event, else the stored text."""
     raw = dict(zip(zip(found["SOURCE_FILE"], found["SOURCE_LINE"], strict=True), found["RAW"], strict=True))
     for name, group in found.group_by("SOURCE_FILE"):
-        lines = read_lines(Path(str(name[0])), set(group["SOURCE_LINE"]))
+        lines = read_lines(input_path(str(name[0])), set(group["SOURCE_LINE"]))
         for line_no, event_id in zip(group["SOURCE_LINE"], group["EVENT_ID"], strict=True):
             text = lines.get(line_no)
             if text is not None and f'"{event_id}"' in text:  # (the file may have been rewritten since)
