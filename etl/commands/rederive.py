@@ -90,9 +90,18 @@ def _summary(console: Console, counts: RunCounts, options: GimOptions, serving: 
         table.add_row(name, str(n))
     console.print(table)
     console.print(f"interactions re-derived: {counts.interactions_rederived}")
-    opts = ", ".join(f"{k}={str(v).lower() if isinstance(v, bool) else v}" for k, v in options.as_gim_dict().items())
+    opts = ", ".join(f"{k}={_cli_value(v)}" for k, v in options.as_gim_dict().items())
     console.print(f"options in force: {escape(opts)}", soft_wrap=True)
     console.print(f"serving copy: {escape(str(serving))}", soft_wrap=True)
+
+
+def _cli_value(v: object) -> str:
+    """An option's value as `--option NAME=VALUE` takes it (booleans lower case, lists comma-separated)."""
+    if isinstance(v, bool):
+        return str(v).lower()
+    if isinstance(v, list | tuple):
+        return ",".join(str(x) for x in v)
+    return str(v)
 
 
 def options_notice(db: str, options: GimOptions) -> str | None:
@@ -111,12 +120,14 @@ def options_notice(db: str, options: GimOptions) -> str | None:
         con.close()
     if not rows or not rows[0][0]:
         return None
-    before, now = json.loads(rows[0][0]), options.as_gim_dict()
+    before = json.loads(rows[0][0])
+    # compared as stored (JSON), so a tuple option such as online-media-types equals its stored list
+    now = json.loads(json.dumps(options.as_gim_dict(), default=list))
     changed = sorted(k for k, v in now.items() if k in before and before[k] != v and k != "user-data")
     if not changed:
         return None
     old = ", ".join(f"{k}={json.dumps(before[k])}" for k in changed)
-    new = " ".join(f"--option {k}={str(now[k]).lower() if isinstance(now[k], bool) else now[k]}" for k in changed)
+    new = " ".join(f"--option {k}={_cli_value(now[k])}" for k in changed)
     return (
         f"facts loaded earlier were derived with {old}; run `gim-etl rederive --db {db} {new}` "
         "to apply the new options to them"
