@@ -214,13 +214,13 @@ def test_the_next_run_removes_the_staging_leftovers_of_dead_runs(tmp_path: Path,
 def test_a_run_failing_while_staging_leaves_nothing_behind(
     tmp_path: Path, events: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from etl.orchestration import assets
+    from etl.ingest import sources
 
     def disk_full(paths, run_id, directory):  # noqa: ANN001, ANN202
         (Path(directory) / "events.parquet").write_bytes(b"x" * 100_000)
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(assets, "stage_events", disk_full)
+    monkeypatch.setattr(sources, "stage_events", disk_full)  # the reader the events source calls
     db = tmp_path / "m.duckdb"
     assert run_cli("--events", str(events), "--db", str(db)) == 1
     assert list((tmp_path / "m.duckdb.staging").iterdir()) == []
