@@ -11,6 +11,13 @@ set of NDJSON files with etl.simulate.generator, then
      file, in a child process, timing its phases and sampling the RSS of the child's process tree.
 It reports events/s, the pipeline/scan ratio, peak RSS and the time ratio between the largest and smallest
 size, and writes `<out>/benchmark.json` and `<out>/benchmark.md`.
+
+    python bench/benchmark.py --genesys-cloud-day 20000
+
+times the Genesys Cloud adapter instead (issue 17): a day of N generated conversation-detail records
+(etl.simulate.genesys_cloud, details-job pages) through `gim-etl run --source genesys-cloud`'s code path, against
+the same two baselines over the same files (DuckDB counting / reading every field of the unnested conversations),
+written to `<out>/benchmark_genesys_cloud.json` and `.md`.
 """
 
 from __future__ import annotations
@@ -113,6 +120,147 @@ def full_read(files: list[str], work: Path) -> float:
 
 
 # ----------------------------------------------------------------------------------------------------------
+# Genesys Cloud: conversation-detail pages (one JSON document per file, nested), not one event per line
+
+#: A details-job page of generated conversations is ~2.5 KB a conversation; 2,000 a page keeps a page ~5 MB.
+GC_PER_PAGE = 2_000
+_GC_READ = "read_json($files, format = 'unstructured', maximum_object_size = 67108864)"
+
+
+def ensure_gc_data(conversations: int, data_dir: Path) -> tuple[list[str], dict]:
+    """A day of `conversations` generated conversation-detail records, cached like the event sizes."""
+    from etl.simulate.genesys_cloud import GcConfig, write_conversations
+
+    cfg = GcConfig(
+        conversations_per_day=conversations,
+        agents=400,
+        queues=20,
+        seed=7,
+        files=max(1, -(-conversations // GC_PER_PAGE)),
+    )
+    out = data_dir / f"gc-{conversations}"
+    marker = out / "generated.json"
+    want = asdict(cfg)
+    if marker.exists():
+        got = json.loads(marker.read_text())
+        if got.get("config") == want and all(Path(p).exists() for p in got["files"]):
+            return got["files"], got
+    out.mkdir(parents=True, exist_ok=True)
+    for old in out.glob("gc-conversations-*"):
+        old.unlink()
+    t0 = time.perf_counter()
+    paths = write_conversations(cfg, out)
+    info = {
+        "config": want,
+        "files": [str(p) for p in paths],
+        "generate_s": round(time.perf_counter() - t0, 2),
+        "bytes": sum(p.stat().st_size for p in paths),
+    }
+    marker.write_text(json.dumps(info, indent=1))
+    return info["files"], info
+
+
+def gc_bare_scan(files: list[str]) -> tuple[float, int]:
+    """DuckDB counting the conversations of the pages (parsing every document, keeping nothing)."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.sql("SET enable_progress_bar = false")
+    t0 = time.perf_counter()
+    sql = f"SELECT sum(len(conversations)) FROM {_GC_READ}"
+    n = con.sql(sql, params={"files": files}).fetchall()[0][0]
+    elapsed = time.perf_counter() - t0
+    con.close()
+    return elapsed, int(n)
+
+
+def gc_full_read(files: list[str], work: Path) -> float:
+    """The floor for anything keeping every field: every conversation, nested as read, written once to Parquet."""
+    import duckdb
+
+    out = work / "gc_full_read.parquet"
+    con = duckdb.connect()
+    con.sql("SET enable_progress_bar = false")
+    t0 = time.perf_counter()
+    con.execute(
+        f"COPY (SELECT unnest(conversations) AS c FROM {_GC_READ}) TO '{out}' (FORMAT parquet)", {"files": files}
+    )
+    elapsed = time.perf_counter() - t0
+    con.close()
+    out.unlink()
+    return elapsed
+
+
+def genesys_cloud_day(conversations: int, args: argparse.Namespace, machine: dict, work: Path) -> dict:
+    files, gen = ensure_gc_data(conversations, args.data_dir)
+    print(f"[gc {conversations}] {len(files)} pages, {gen['bytes'] / 2**20:.0f} MiB", flush=True)
+    runs, scans, reads = [], [], []
+    for _ in range(args.repeat):
+        scan_s, n = gc_bare_scan(files)
+        scans.append(scan_s)
+        reads.append(gc_full_read(files, work))
+        print(
+            f"[gc {conversations}] bare scan: {n} conversations in {scan_s:.2f} s; full read {reads[-1]:.2f} s",
+            flush=True,
+        )
+        run = run_pipeline_child(files, work, args.max_rss_gib, source="genesys-cloud")
+        if "failed" in run:
+            print(f"[gc {conversations}] pipeline FAILED: {run['failed']}", flush=True)
+            return {"machine": machine, "conversations": n, "failed": run["failed"]}
+        runs.append(run)
+        print(
+            f"[gc {conversations}] pipeline: {run['pipeline_s']:.1f} s, phases {run['phases_s']}, audit {run['audit']}",
+            flush=True,
+        )
+    best = min(runs, key=lambda r: r["pipeline_s"])
+    events = best["audit"]["events_read"]
+    return {
+        "machine": machine,
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "loadavg": os.getloadavg()[0],
+        "conversations": n,
+        "pages": len(files),
+        "input_mib": gen["bytes"] / 2**20,
+        "events": events,
+        "bare_scan_s": min(scans),
+        "full_read_s": min(reads),
+        "pipeline_s": best["pipeline_s"],
+        "conversations_per_s": n / best["pipeline_s"],
+        "events_per_s": events / best["pipeline_s"],
+        "pipeline_over_scan": best["pipeline_s"] / min(scans),
+        "pipeline_over_full_read": best["pipeline_s"] / min(reads),
+        "phases_s": best["phases_s"],
+        "peak_rss_mib": best["tree_peak_rss_mib"],
+        "audit": best["audit"],
+        "all_pipeline_s": [r["pipeline_s"] for r in runs],
+    }
+
+
+def _gc_markdown(r: dict) -> str:
+    m = r["machine"]
+    head = f"# gim-etl benchmark, Genesys Cloud adapter ({r.get('started', '')})\n\n"
+    head += (
+        f"{m['cpus']} CPUs (load average {r.get('loadavg', '?')} at the start), {m['platform']}, "
+        f"Python {m['python']}, DuckDB {m['duckdb']}, Polars {m['polars']}\n\n"
+    )
+    if "failed" in r:
+        return head + f"{r['conversations']:,} conversations: FAILED: {r['failed'][:500]}\n"
+    ph = r["phases_s"]
+    return head + (
+        "| conversations | pages | input MiB | contract events | bare scan s | full read s | pipeline s "
+        "| conversations/s | events/s | pipeline/scan | pipeline/full read | peak RSS MiB | ingest s "
+        "| mart load s (incl. derive) |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
+        f"| {r['conversations']:,} | {r['pages']} | {r['input_mib']:.0f} | {r['events']:,} | {r['bare_scan_s']:.2f} "
+        f"| {r['full_read_s']:.2f} | {r['pipeline_s']:.1f} | {r['conversations_per_s']:,.0f} "
+        f"| {r['events_per_s']:,.0f} | {r['pipeline_over_scan']:.1f}x | {r['pipeline_over_full_read']:.1f}x "
+        f"| {r['peak_rss_mib']:.0f} | {ph.get('ingest', 0):.1f} | {ph.get('mart_load_incl_derive', 0):.1f} |\n\n"
+        f"Audit: {r['audit']}. The baselines parse the same pages with DuckDB (`read_json`, unnested conversations); "
+        "the pipeline reads them with pydantic (every field of the published model checked), normalises, maps "
+        "them to contract events and derives the facts.\n"
+    )
+
+
+# ----------------------------------------------------------------------------------------------------------
 # The pipeline, in a child process
 
 _CHILD = r"""
@@ -130,7 +278,7 @@ def timed(name, fn):
 import etl.orchestration.assets as assets
 import etl.pipeline.load as load
 from etl.connections import connect
-assets.stage_events = timed("ingest", assets.stage_events)
+assets.stage_source = timed("ingest", assets.stage_source)
 load.derive_facts = timed("derive_facts", load.derive_facts)
 assets.load_run = timed("mart_load_incl_derive", assets.load_run)
 try:
@@ -140,9 +288,9 @@ except ImportError:
     pass
 from etl.orchestration.run import run_pipeline
 from etl.domain.options import GimOptions
-files, db = json.loads(sys.argv[1]), sys.argv[2]
+files, db, source = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3]
 t0 = time.perf_counter()
-result = run_pipeline(files, db, GimOptions())
+result = run_pipeline(files, db, GimOptions(), source=source)
 wall = time.perf_counter() - t0
 con = connect(db, read_only=True)
 audit = con.sql("SELECT EVENTS_READ, EVENTS_LOADED, EVENTS_DUPLICATE, EVENTS_QUARANTINED, INTERACTION_FACT_ROWS,"
@@ -185,7 +333,7 @@ def _tree_rss(root_pid: int) -> int:
     return total
 
 
-def run_pipeline_child(files: list[str], work: Path, max_rss_gib: float) -> dict:
+def run_pipeline_child(files: list[str], work: Path, max_rss_gib: float, source: str = "events") -> dict:
     db = work / "gim_mart.duckdb"
     for f in work.glob("gim_mart.duckdb*"):  # the mart, its WAL and the staging directory of a previous run
         shutil.rmtree(f) if f.is_dir() else f.unlink()
@@ -193,7 +341,7 @@ def run_pipeline_child(files: list[str], work: Path, max_rss_gib: float) -> dict
     env.pop("DAGSTER_HOME", None)  # an ephemeral instance, as `gim-etl run` without DAGSTER_HOME
     t0 = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-c", _CHILD.format(root=str(ROOT)), json.dumps(files), str(db)],
+        [sys.executable, "-c", _CHILD.format(root=str(ROOT)), json.dumps(files), str(db), source],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -246,19 +394,38 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "results", help="where the JSON/markdown go")
     p.add_argument("--max-rss-gib", type=float, default=16.0, help="kill the pipeline above this RSS")
     p.add_argument("--work-dir", type=Path, default=None, help="where the fresh mart is written (default: tmp)")
+    p.add_argument(
+        "--genesys-cloud-day",
+        type=int,
+        default=None,
+        metavar="N",
+        help="time the Genesys Cloud adapter on a day of N generated conversations instead of --sizes",
+    )
     args = p.parse_args(argv)
     sizes = args.sizes
     import duckdb
     import polars
 
+    machine = {
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "duckdb": duckdb.__version__,
+        "polars": polars.__version__,
+    }
+    if args.genesys_cloud_day is not None:
+        if args.genesys_cloud_day < 1:
+            p.error("--genesys-cloud-day takes a positive number of conversations")
+        work = args.work_dir or Path(tempfile.mkdtemp(prefix="gim-bench-"))
+        work.mkdir(parents=True, exist_ok=True)
+        gc = genesys_cloud_day(args.genesys_cloud_day, args, machine, work)
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "benchmark_genesys_cloud.json").write_text(json.dumps(gc, indent=1))
+        (args.out / "benchmark_genesys_cloud.md").write_text(_gc_markdown(gc))
+        print(_gc_markdown(gc))
+        return 0 if "failed" not in gc else 1
     report: dict = {
-        "machine": {
-            "cpus": os.cpu_count(),
-            "platform": platform.platform(),
-            "python": platform.python_version(),
-            "duckdb": duckdb.__version__,
-            "polars": polars.__version__,
-        },
+        "machine": machine,
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "loadavg": Path("/proc/loadavg").read_text().split()[0] if Path("/proc/loadavg").exists() else "?",
         "sizes": {},
