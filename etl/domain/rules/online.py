@@ -74,9 +74,12 @@ def _bot_left(st: _State, bot: str, ts: int) -> None:
     """[I] A bot's time is neither mediation nor handling (contract 1.1): while a bot alone serves the session
     before anything mediated it, the mediation has not begun; it begins when the bot leaves."""
     st.session.bots.pop(bot, None)
-    idle = not st.chain and st.stay is None and st.strategy is None and not st.connected
-    if st.mediation_start is not None and idle and not st.session.bots:
-        st.mediation_start = ts
+    if st.mediation_start is None or st.connected or st.session.bots:
+        return
+    # A queue or VQ entered while the bot still served (or at the instant it left: events of one timestamp are
+    # not ordered by the contract) starts the mediation from its own entry, never earlier than submission.
+    stays = [m.start_ms for m in st.chain] + ([st.stay.start_ms] if st.stay is not None else [])
+    st.mediation_start = max(st.mediation_start, min([ts, *stays]))
 
 
 def abandon(st: _State, ev: Mapping[str, Any], ts: int) -> None:
