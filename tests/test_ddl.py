@@ -145,6 +145,7 @@ def test_tables_in_contract_order() -> None:
         "DATE_TIME",
         "TENANT",
         "IRF_USER_DATA_GEN_1",
+        "CHAT_SESSION_FACT",
         "IRF_USER_DATA_CUST_1",
         "IRF_USER_DATA_KEYS",
         "INTERACTION_DESCRIPTOR",

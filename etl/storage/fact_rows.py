@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import polars as pl
 
+from etl.storage.ddl import table_columns
+from etl.transform.chat_sessions import CHAT_SESSION_SCHEMA
+
 #: GIM earmarks a tentative end for active facts with one far-future DATE_TIME row so that queries need no
 #: null test (https://docs.genesys.com/Documentation/GIM/latest/PDMPostgre/Table-DATE_TIME). GIM's row is
 #: dated 2025, which is no longer the future; ours is 2099-12-31 00:00 UTC.
@@ -179,3 +182,26 @@ def date_time_keys(*frames: pl.DataFrame) -> list[int]:
     cols = ("START_DATE_TIME_KEY", "END_DATE_TIME_KEY", "MEDIATION_START_DATE_TIME_KEY")
     keys = [f[c].drop_nulls().rename("k") for f in frames for c in cols if c in f.columns]
     return pl.concat(keys).unique().to_list()
+
+
+def chat_session_rows(sessions: pl.DataFrame, ixns: pl.DataFrame, audit_key: int) -> pl.DataFrame:
+    """CHAT_SESSION_FACT rows (`etl.transform.chat_sessions`) keyed by their interactions' surrogate ids."""
+    if sessions.width == 0:  # facts built without the session measures
+        sessions = pl.DataFrame(schema=CHAT_SESSION_SCHEMA)
+    keys = ixns.select(
+        "interaction_guid",
+        "INTERACTION_ID",
+        "TENANT_KEY",
+        THREAD_ID=pl.coalesce("thread_guid", "interaction_guid"),
+    )
+    return (
+        sessions.join(keys, on="interaction_guid")
+        .with_columns(
+            MEDIA_SERVER_IXN_GUID="interaction_guid",
+            START_TS="session_start_ts",
+            START_DATE_TIME_KEY=dt_key("session_start_ts"),
+            CREATE_AUDIT_KEY=pl.lit(audit_key, pl.Int64),
+            UPDATE_AUDIT_KEY=pl.lit(audit_key, pl.Int64),
+        )
+        .select(table_columns("CHAT_SESSION_FACT"))
+    )

@@ -9,7 +9,15 @@ from etl.domain.options import GimOptions
 from etl.storage.calendar import ensure_calendar
 from etl.storage.ddl import tables_of_kind
 from etl.storage.dimensions import interaction_dimension_keys, resource_keys
-from etl.storage.fact_rows import ACTIVE_END_TS, date_time_keys, dt_key, interaction_rows, irf_rows, msf_rows
+from etl.storage.fact_rows import (
+    ACTIVE_END_TS,
+    chat_session_rows,
+    date_time_keys,
+    dt_key,
+    interaction_rows,
+    irf_rows,
+    msf_rows,
+)
 from etl.storage.fact_stage import FactStage
 from etl.storage.keys import keyed, next_id
 from etl.storage.user_data import user_data_rows
@@ -51,6 +59,7 @@ def write_facts(
     ids = ixns["INTERACTION_ID"].filter(ixns["INTERACTION_ID"] < first_new_ixn)  # new ids have no rows yet
     written = {"INTERACTION_FACT": ixn_out, "INTERACTION_RESOURCE_FACT": irf_out, "MEDIATION_SEGMENT_FACT": msf_out}
     written |= user_data_rows(con, facts, irf_out, audit_key)
+    written["CHAT_SESSION_FACT"] = chat_session_rows(facts.chat_sessions, ixns, audit_key)
     for table, rows in written.items():
         stage.replace(con, table, rows, ids)
     ensure_calendar(con, date_time_keys(irf_out, msf_out, ixn_out), options or GimOptions(), ACTIVE_END_TS)

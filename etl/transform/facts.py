@@ -22,6 +22,7 @@ from etl.domain.options import GimOptions
 from etl.domain.rules import EVENT_RANK, InteractionFacts, derive_interaction
 from etl.ingest.columns import AGENT_STATE_EVENTS
 from etl.settings import runtime
+from etl.transform.chat_sessions import chat_session_frame
 from etl.transform.measures import irf_measures
 from etl.transform.metrics import (
     IRF_RAW_SCHEMA,
@@ -86,6 +87,7 @@ class FactFrames:
     rejected: pl.DataFrame
     user_data: pl.DataFrame = field(default_factory=pl.DataFrame)  # per IRF natural key: one column per target
     user_data_rejects: pl.DataFrame = field(default_factory=pl.DataFrame)  # values not stored as mapped
+    chat_sessions: pl.DataFrame = field(default_factory=pl.DataFrame)  # CHAT_SESSION_FACT measures per session
 
 
 def sort_events(events: pl.DataFrame) -> pl.DataFrame:
@@ -190,14 +192,16 @@ def derive_facts(
     interactions = interaction_metrics(ixns.sort("interaction_guid"), _addresses_frame(ixn_events))
     irfs = irfs.sort("interaction_guid", "ordinal")
     user_data, user_data_rejects = user_data_frames(ixn_events, irfs, options.user_data)
+    irfs = irf_measures(irf_metrics(irfs), interactions, options.service_objective)
     return FactFrames(
         interactions=interactions,
-        irfs=irf_measures(irf_metrics(irfs), interactions, options.service_objective),
+        irfs=irfs,
         msfs=msf_metrics(msfs.sort("interaction_guid", "seq")),
         resources=resources,
         rejected=rejected,
         user_data=user_data,
         user_data_rejects=user_data_rejects,
+        chat_sessions=chat_session_frame(ixn_events, interactions, irfs, options.online_media_types),
     )
 
 

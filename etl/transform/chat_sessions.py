@@ -1,0 +1,110 @@
+"""CHAT_SESSION_FACT: one row per online session, from the session's parties and its `EventChatMessage`s.
+
+GIM fills the table from Chat Server's end-of-session statistics, one row per chat session, linked to
+INTERACTION_FACT by MEDIA_SERVER_IXN_GUID (https://enu.docs.genesys.com/Documentation/GIM/8.5.0/PDMOra/
+Table-CHAT_SESSION_FACT, 8.5.011). The columns are those public GIM SQL reads (../shared/domain/
+analyst_sql_inventory.md); each one is derived here from contract 1.1 events, set-based:
+
+* SESSION_DURATION: the customer's presence, joining to leaving (or the interaction's end while the customer stays);
+* UNTIL_FIRST_AGENT_DURATION / UNTIL_FIRST_REPLY_DURATION: from the customer joining to the first agent joining /
+  the first agent message (NULL, GIM's no value, when none came: an abandoned chat);
+* AGENT_REPLY_DURATION: the time customers waited for agents, summed over every turn (from the first customer message
+  of a turn to the agent message that answers it);
+* HANDLE_COUNT / HANDLE_DURATION / AGENTS_COUNT: the agents' handling IRFs of the interaction (count, talk time,
+  distinct agents); bots never have an IRF, so they never count as handlers (contract 1.1).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+#: The frame `chat_session_frame` returns (seconds; NULL where the session has no such moment).
+CHAT_SESSION_SCHEMA = {
+    "interaction_guid": pl.String,
+    "session_start_ts": pl.Int64,
+    "SESSION_DURATION": pl.Int32,
+    "MSG_FROM_CUSTOMERS_COUNT": pl.Int32,
+    "MSG_FROM_AGENTS_COUNT": pl.Int32,
+    "UNTIL_FIRST_AGENT_DURATION": pl.Int32,
+    "UNTIL_FIRST_REPLY_DURATION": pl.Int32,
+    "AGENT_REPLY_DURATION": pl.Int32,
+    "HANDLE_COUNT": pl.Int32,
+    "HANDLE_DURATION": pl.Int32,
+    "AGENTS_COUNT": pl.Int32,
+}
+
+_SESSION_EVENTS = ("EventPartyAdded", "EventPartyRemoved", "EventChatMessage")
+
+
+def _seconds(later: pl.Expr, earlier: pl.Expr) -> pl.Expr:
+    return ((later - earlier) // 1000).cast(pl.Int32)
+
+
+def chat_session_frame(
+    events: pl.DataFrame, interactions: pl.DataFrame, irfs: pl.DataFrame, online: tuple[str, ...]
+) -> pl.DataFrame:
+    """One row per interaction of an online media (`online-media-types`) whose customer joined a session."""
+    ixns = interactions.filter(pl.col("media_type").is_in(list(online))).select("interaction_guid", "end_ts")
+    if ixns.height == 0 or events.height == 0:
+        return pl.DataFrame(schema=CHAT_SESSION_SCHEMA)
+    ev = (
+        events.filter(pl.col("event").is_in(_SESSION_EVENTS))
+        .select(interaction_guid="interaction_id", event="event", ts_ms="ts_ms", party="party_type")
+        .join(ixns.select("interaction_guid"), on="interaction_guid", how="semi")
+        .sort("interaction_guid", "ts_ms", maintain_order=True)
+    )
+    customer = pl.col("party") == "Customer"
+    agent = pl.col("party") == "Agent"
+    message = pl.col("event") == "EventChatMessage"
+    per = ev.group_by("interaction_guid").agg(
+        joined=pl.col("ts_ms").filter(customer & (pl.col("event") == "EventPartyAdded")).min(),
+        left=pl.col("ts_ms").filter(customer & (pl.col("event") == "EventPartyRemoved")).max(),
+        first_agent=pl.col("ts_ms").filter(agent & (pl.col("event") == "EventPartyAdded")).min(),
+        first_reply=pl.col("ts_ms").filter(agent & message).min(),
+        MSG_FROM_CUSTOMERS_COUNT=(customer & message).sum().cast(pl.Int32),
+        MSG_FROM_AGENTS_COUNT=(agent & message).sum().cast(pl.Int32),
+    )
+    per = per.filter(pl.col("joined").is_not_null()).join(ixns, on="interaction_guid", how="left")
+    start = pl.col("joined")
+    end = pl.coalesce(pl.col("left"), pl.col("end_ts") * 1000)
+    sessions = per.select(
+        "interaction_guid",
+        "MSG_FROM_CUSTOMERS_COUNT",
+        "MSG_FROM_AGENTS_COUNT",
+        session_start_ts=(start // 1000),
+        SESSION_DURATION=pl.max_horizontal(_seconds(end, start), pl.lit(0, pl.Int32)),
+        UNTIL_FIRST_AGENT_DURATION=_seconds(pl.col("first_agent"), start),
+        UNTIL_FIRST_REPLY_DURATION=_seconds(pl.col("first_reply"), start),
+    )
+    return (
+        sessions.join(_reply_waits(ev), on="interaction_guid", how="left")
+        .join(_handling(irfs), on="interaction_guid", how="left")
+        .with_columns(pl.col("AGENT_REPLY_DURATION", "HANDLE_COUNT", "HANDLE_DURATION", "AGENTS_COUNT").fill_null(0))
+        .select(list(CHAT_SESSION_SCHEMA))
+        .cast(CHAT_SESSION_SCHEMA)  # type: ignore[arg-type]
+        .sort("interaction_guid")
+    )
+
+
+def _reply_waits(ev: pl.DataFrame) -> pl.DataFrame:
+    """Per interaction, the sum of the waits from the first customer message of each turn to the agent's answer."""
+    msgs = ev.filter((pl.col("event") == "EventChatMessage") & pl.col("party").is_in(["Customer", "Agent"]))
+    turns = msgs.with_columns(
+        turn_start=pl.col("party").ne_missing(pl.col("party").shift(1).over("interaction_guid"))
+    ).filter("turn_start")
+    waits = turns.with_columns(
+        prev_party=pl.col("party").shift(1).over("interaction_guid"),
+        prev_ts=pl.col("ts_ms").shift(1).over("interaction_guid"),
+    ).filter((pl.col("party") == "Agent") & (pl.col("prev_party") == "Customer"))
+    return waits.group_by("interaction_guid").agg(
+        AGENT_REPLY_DURATION=((pl.col("ts_ms") - pl.col("prev_ts")) // 1000).sum()
+    )
+
+
+def _handling(irfs: pl.DataFrame) -> pl.DataFrame:
+    handled = irfs.filter(pl.col("resource_nk").str.starts_with("Agent:") & (pl.col("handle_count") > 0))
+    return handled.group_by("interaction_guid").agg(
+        HANDLE_COUNT=pl.col("handle_count").sum(),
+        HANDLE_DURATION=pl.col("talk_duration").sum(),
+        AGENTS_COUNT=pl.col("resource_nk").n_unique(),
+    )
