@@ -1,4 +1,5 @@
-"""GIM SQL compatibility: the fixtures/gim_sql suite (T-SQL, Oracle, PostgreSQL) on a mart of the golden flows.
+"""GIM SQL compatibility: the fixtures/gim_sql suite (T-SQL, Oracle, PostgreSQL) on a mart of the golden e-mail
+flows.
 
 Expected numbers come from the reviewed golden rows of the default option setting
 (fixtures/flows/<flow>/hold=0,ixnq=0,wb=0/expected_*.csv), not from the mart, plus a few counts derived by hand
@@ -14,7 +15,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
-from conftest import FIXTURES
+from conftest import FIXTURES, email_flow_dirs
 
 from etl.bi.compat import dialect_of, parse_gim_sql, run_gim_sql, transpile_gim_sql
 
@@ -24,7 +25,7 @@ DEFAULT_SETTING = "hold=0,ixnq=0,wb=0"
 
 def _golden(kind: str) -> list[dict[str, str]]:
     rows: list[dict[str, str]] = []
-    for path in sorted((FIXTURES / "flows").glob(f"*/{DEFAULT_SETTING}/expected_{kind}.csv")):
+    for path in sorted(d / DEFAULT_SETTING / f"expected_{kind}.csv" for d in email_flow_dirs()):
         rows.extend(pl.read_csv(path, infer_schema_length=0).to_dicts())
     assert rows, f"no golden {kind} rows"
     return rows
@@ -279,7 +280,7 @@ def test_hourly_labels_follow_date_time_tz(tmp_path: Path) -> None:
     cfg = tmp_path / "gim.toml"
     cfg.write_text('[date-time]\ndate-time-tz = "Europe/Paris"\ndate-time-max-days-ahead = 1\n')
     db = tmp_path / "paris.duckdb"
-    assert run_cli("--events", str(FIXTURES / "flows"), "--db", str(db), "--config", str(cfg)) == 0
+    assert run_cli("--events", *map(str, email_flow_dirs()), "--db", str(db), "--config", str(cfg)) == 0
     assert _run(db, "hourly_local_labels.oracle.sql") == expect_hourly_local_labels(1, "Europe/Paris")
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
-from conftest import FIXTURES, query
+from conftest import email_flow_dirs, query
 
 from etl.storage.views import AGENT_VIEWS, QUEUE_VIEWS, VIEWS_DIR, create_views, has_views, view_names
 
@@ -21,7 +21,7 @@ DEFAULT_SETTING = "hold=0,ixnq=0,wb=0"
 
 def _golden(kind: str) -> list[dict[str, str]]:
     rows: list[dict[str, str]] = []
-    for path in sorted((FIXTURES / "flows").glob(f"*/{DEFAULT_SETTING}/expected_{kind}.csv")):
+    for path in sorted(d / DEFAULT_SETTING / f"expected_{kind}.csv" for d in email_flow_dirs()):
         rows.extend(pl.read_csv(path, infer_schema_length=0).to_dicts())
     return rows
 

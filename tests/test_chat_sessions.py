@@ -3,8 +3,9 @@ table in the mart after a run through the CLI.
 
 The chat of `tests.test_contract_v11.CHAT`, by hand: the customer joins at 0 s and leaves at 30 s (30 s session);
 a bot greets at 2 s (not an agent's message); the customer writes at 5 s, the agent joins at 12 s and answers at
-15 s (first agent 12 s, first reply 15 s, one turn waited 10 s), and talks from 12 s to 31 s (19 s handling). The
-chat abandoned in queue (`ABANDONED`) lasts 9 s and has no agent moments (NULL, GIM's no value).
+15 s (first agent 12 s, first reply 15 s, one turn waited 10 s), and talks from 12 s to 31 s, the customer gone
+from 30 s (18 s handling the customer). The chat abandoned in queue (`ABANDONED`) lasts 9 s and has no agent
+moments (NULL, GIM's no value).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from tests.test_ingest import write
 CH1 = {
     "interaction_guid": "CH1", "session_start_ts": 1772442000, "SESSION_DURATION": 30,
     "MSG_FROM_CUSTOMERS_COUNT": 1, "MSG_FROM_AGENTS_COUNT": 1, "UNTIL_FIRST_AGENT_DURATION": 12,
-    "UNTIL_FIRST_REPLY_DURATION": 15, "AGENT_REPLY_DURATION": 10, "HANDLE_COUNT": 1, "HANDLE_DURATION": 19,
+    "UNTIL_FIRST_REPLY_DURATION": 15, "AGENT_REPLY_DURATION": 10, "HANDLE_COUNT": 1, "HANDLE_DURATION": 18,
     "AGENTS_COUNT": 1,
 }  # fmt: skip
 CH2 = {
@@ -57,7 +58,7 @@ def test_the_mart_has_the_table_and_a_second_run_keeps_one_row_per_session(tmp_p
             " FROM CHAT_SESSION_FACT c JOIN INTERACTION_FACT i USING (INTERACTION_ID)"
             " WHERE i.MEDIA_SERVER_IXN_GUID = c.MEDIA_SERVER_IXN_GUID ORDER BY 1"
         ).fetchall()
-        assert rows == [("CH1", 30, 15, 19, True), ("CH2", 9, None, 0, True)]
+        assert rows == [("CH1", 30, 15, 18, True), ("CH2", 9, None, 0, True)]
     finally:
         con.close()
 

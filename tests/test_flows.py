@@ -1,4 +1,4 @@
-"""Golden tests: every documented e-mail flow, under every option setting, through the public entry point.
+"""Golden tests: every documented e-mail and chat flow, under every option setting, through the public entry point.
 
 Two oracles: the descriptors the documentation page lists (hand-written in fixtures/flows/<flow>/documented.yaml,
 read into etl.simulate.flows.DOCUMENTED) and the reviewed golden rows in
@@ -15,8 +15,16 @@ import pytest
 from conftest import run_cli
 
 from etl.simulate.documented import irf_expectation, msf_expectation
-from etl.simulate.flows import DOCUMENTED, Cast, cast_ids, queue_names
-from etl.simulate.golden import FLOWS_DIR, OPTION_SETTINGS, expected_paths, query_flow, setting_name
+from etl.simulate.flows import CHAT_FLOWS, DOCUMENTED, Cast, cast_ids, queue_names
+from etl.simulate.golden import (
+    FLOWS_DIR,
+    OPTION_SETTINGS,
+    chat_session_path,
+    expected_paths,
+    query_chat_sessions,
+    query_flow,
+    setting_name,
+)
 
 
 def _option_args(options: dict[str, bool]) -> list[str]:
@@ -65,6 +73,11 @@ def test_flow_matches_documentation_and_golden_rows(flows_mart, flow: str) -> No
     irf_path, msf_path = expected_paths(flow, options)
     assert irf.equals(pl.read_csv(irf_path, schema=irf.schema)), f"IRF rows differ from {irf_path}"
     assert msf.equals(pl.read_csv(msf_path, schema=msf.schema)), f"MSF rows differ from {msf_path}"
+    # 4. A chat flow's session (CHAT_SESSION_FACT), the same under every option setting.
+    if flow in CHAT_FLOWS:
+        sessions = query_chat_sessions(con, f"{flow}:")
+        path = chat_session_path(flow)
+        assert sessions.equals(pl.read_csv(path, schema=sessions.schema)), f"CHAT_SESSION_FACT differs from {path}"
 
 
 def test_every_flow_has_events_and_goldens() -> None:
@@ -72,7 +85,10 @@ def test_every_flow_has_events_and_goldens() -> None:
         assert (FLOWS_DIR / flow / "events.jsonl").stat().st_size > 0
         for options in OPTION_SETTINGS:
             assert all(p.exists() for p in expected_paths(flow, options)), (flow, options)
-    assert len(DOCUMENTED) == 17  # 18 documented flows; the two "draft reply" flows share events (hold/mediation)
+    # 18 documented e-mail flows (the two "draft reply" flows share events: hold/mediation) and the chat flows.
+    assert len(DOCUMENTED) == 17 + len(CHAT_FLOWS) and len(CHAT_FLOWS) == 9
+    for flow in CHAT_FLOWS:
+        assert chat_session_path(flow).exists(), flow
 
 
 def test_workbin_hold_measures_the_time_in_the_own_workbin(flows_mart) -> None:

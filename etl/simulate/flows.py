@@ -11,28 +11,10 @@ and, where the page says so, how the options change them: data in fixtures/flows
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
+from etl.simulate.cast import Cast, Flow, cast_ids, queue_names
+from etl.simulate.chat_flows import CHAT_FLOWS
 from etl.simulate.documented import Documented, documented
 from etl.simulate.scenario import OUTBOUND_QUEUE, Scenario, agent, strategy, workbin
-
-
-@dataclass(frozen=True)
-class Cast:
-    """Ids used by a flow run; vary them to prove the rules do not depend on names."""
-
-    p: str = ""  # interaction id prefix
-    a1: str = "agent1"
-    a2: str = "agent2"
-    s1: str = "Strategy1"
-    s2: str = "Strategy2"
-    iq1: str = "Inbound"
-    iq2: str = "Queue2"
-    t: float = 1.0  # time scale
-
-    def ix(self, name: str) -> str:
-        return f"{self.p}{name}"
 
 
 def _routed_and_accepted(sc: Scenario, c: Cast, ixn: str, vq: str = "VQ1") -> None:
@@ -261,8 +243,6 @@ def routing_fails_repeatedly(sc: Scenario, c: Cast) -> None:
     sc.wait(5 * c.t).accept(inb, c.a1)
 
 
-Flow = Callable[[Scenario, Cast], None]
-
 #: The flow scripts, by name: the name is also the flow's directory under fixtures/flows/.
 FLOWS: dict[str, Flow] = {
     f.__name__: f
@@ -288,15 +268,10 @@ FLOWS: dict[str, Flow] = {
 }
 
 #: Per flow, its script and what the documentation says it produces (fixtures/flows/<flow>/documented.yaml).
-DOCUMENTED: dict[str, tuple[Flow, tuple[Documented, ...]]] = {name: (f, documented(name)) for name, f in FLOWS.items()}
+#: The e-mail flows and GIM's chat flows (etl.simulate.chat_flows) alike.
+DOCUMENTED: dict[str, tuple[Flow, tuple[Documented, ...]]] = {
+    name: (f, documented(name)) for name, f in {**FLOWS, **CHAT_FLOWS}.items()
+}
 
 
-def cast_ids(c: Cast) -> dict[str, str]:
-    return {"a1": c.a1, "a2": c.a2, "s1": c.s1, "s2": c.s2}
-
-
-def queue_names(c: Cast) -> dict[str, str]:
-    return {"Inbound": c.iq1, "Queue2": c.iq2}
-
-
-__all__ = ["DOCUMENTED", "FLOWS", "Cast", "Flow", "cast_ids", "queue_names"]
+__all__ = ["CHAT_FLOWS", "DOCUMENTED", "FLOWS", "Cast", "Flow", "cast_ids", "queue_names"]

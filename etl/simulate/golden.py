@@ -1,4 +1,5 @@
-"""Golden fixtures: each documented flow as an event log plus its expected IRF and MSF rows per option setting.
+"""Golden fixtures: each documented flow as an event log plus its expected IRF and MSF rows per option setting
+(and, for a chat flow, its CHAT_SESSION_FACT row).
 
 `python -m etl.simulate.golden --write` regenerates fixtures/flows/; the expected rows are produced by the
 public pipeline and reviewed against the documentation before they are committed. The tests compare every run
@@ -17,7 +18,7 @@ import polars as pl
 
 from etl.connections import connect
 from etl.simulate.documented import FLOWS_DIR, OPTION_NAMES
-from etl.simulate.flows import DOCUMENTED, Cast
+from etl.simulate.flows import CHAT_FLOWS, DOCUMENTED, Cast
 from etl.simulate.scenario import Scenario
 
 #: Every option setting: the three GIM options give eight combinations.
@@ -82,6 +83,25 @@ ORDER BY IXN, m.START_TS, RESOURCE
 """
 
 
+#: A chat flow's CHAT_SESSION_FACT row (options do not change it: one file per flow).
+CHAT_SESSION_QUERY = """
+SELECT c.MEDIA_SERVER_IXN_GUID AS IXN, c.START_TS, c.SESSION_DURATION, c.MSG_FROM_CUSTOMERS_COUNT,
+       c.MSG_FROM_AGENTS_COUNT, c.UNTIL_FIRST_AGENT_DURATION, c.UNTIL_FIRST_REPLY_DURATION, c.AGENT_REPLY_DURATION,
+       c.HANDLE_COUNT, c.HANDLE_DURATION, c.AGENTS_COUNT
+FROM CHAT_SESSION_FACT c
+WHERE c.MEDIA_SERVER_IXN_GUID LIKE ?
+ORDER BY IXN
+"""
+
+
+def query_chat_sessions(con: duckdb.DuckDBPyConnection, prefix: str) -> pl.DataFrame:
+    return con.sql(CHAT_SESSION_QUERY, params=[f"{prefix}%"]).pl()
+
+
+def chat_session_path(flow: str) -> Path:
+    return FLOWS_DIR / flow / "expected_chat_session.csv"
+
+
 def query_flow(con: duckdb.DuckDBPyConnection, prefix: str) -> tuple[pl.DataFrame, pl.DataFrame]:
     like = f"{prefix}%"
     return con.sql(IRF_QUERY, params=[like]).pl(), con.sql(MSF_QUERY, params=[like]).pl()
@@ -110,6 +130,8 @@ def write(tmp: Path) -> None:
             irf_path.parent.mkdir(parents=True, exist_ok=True)
             irf.write_csv(irf_path)
             msf.write_csv(msf_path)
+            if flow in CHAT_FLOWS and not any(options.values()):
+                query_chat_sessions(con, f"{flow}:").write_csv(chat_session_path(flow))
         con.close()
 
 

@@ -55,6 +55,19 @@ def workbin(name: str, owner_id: str, owner_type: str = "Agent", workbin_type: s
 
 
 MEDIA_SERVER = {"type": "MediaServer", "id": "EmailServer"}
+CHAT_SERVER = {"type": "MediaServer", "id": "ChatServer"}
+
+
+def customer(contact_id: str, name: str | None = None) -> dict[str, Any]:
+    """The contact of an online session (contract 1.1 `Customer` party: never a resource)."""
+    return {"type": "Customer", "id": contact_id, **({"name": name} if name else {})}
+
+
+def bot(bot_id: str) -> dict[str, Any]:
+    """An automated participant (contract 1.1 `Bot` party: never a resource)."""
+    return {"type": "Bot", "id": bot_id}
+
+
 OUTBOUND_QUEUE = queue("Outbound", role="outbound")
 
 
@@ -243,6 +256,51 @@ class Scenario:
 
     def resume(self, ixn: str, who: str) -> Scenario:
         self.emit("EventResumed", ixn, actor=agent(who))
+        return self
+
+    # -- online sessions (contract 1.1) ---------------------------------------------------------------
+    def chat_inbound(self, ixn: str, q: str, contact: str, **attrs: Any) -> Scenario:
+        """The Chat Server opens a session: the customer joins and the chat waits in the interaction queue."""
+        qd = queue(q)
+        self.emit(
+            "EventInteractionSubmitted",
+            ixn,
+            media_type="chat",
+            interaction_type="Inbound",
+            interaction_subtype="InboundNew",
+            actor=CHAT_SERVER,
+            queue=qd,
+            **attrs,
+        )
+        self.emit("EventPartyAdded", ixn, party=customer(contact))
+        self.emit("EventPlacedInQueue", ixn, queue=qd, actor=CHAT_SERVER)
+        return self
+
+    def message(self, ixn: str, party: dict[str, Any], length: int | None = None) -> Scenario:
+        """One message in the session, written by the customer, an agent, a bot or the system."""
+        self.emit("EventChatMessage", ixn, party=party, length=length)
+        return self
+
+    def customer_leaves(self, ixn: str, contact: str) -> Scenario:
+        """The customer closes the chat window after being served."""
+        self.emit("EventPartyRemoved", ixn, party=customer(contact))
+        return self
+
+    def customer_abandons(self, ixn: str, contact: str, vq: str | None = None, strat: str | None = None) -> Scenario:
+        """The customer leaves before any agent is connected; a strategy waiting in `vq` clears it and the Chat
+        Server stops the unanswered chat (its `stop-abandoned-interaction`)."""
+        self.emit("EventPartyRemoved", ixn, party=customer(contact), reason="abandoned")
+        if vq and strat:
+            self.vq_leave(ixn, vq, strat, "abandoned")
+        self.emit("EventProcessingStopped", ixn, actor=CHAT_SERVER, reason="abandoned")
+        return self
+
+    def bot_joins(self, ixn: str, bot_id: str) -> Scenario:
+        self.emit("EventPartyAdded", ixn, party=bot(bot_id))
+        return self
+
+    def bot_leaves(self, ixn: str, bot_id: str) -> Scenario:
+        self.emit("EventPartyRemoved", ixn, party=bot(bot_id))
         return self
 
     # -- output --------------------------------------------------------------------------------------

@@ -10,8 +10,10 @@ analyst_sql_inventory.md); each one is derived here from contract 1.1 events, se
   the first agent message (NULL, GIM's no value, when none came: an abandoned chat);
 * AGENT_REPLY_DURATION: the time customers waited for agents, summed over every turn (from the first customer message
   of a turn to the agent message that answers it);
-* HANDLE_COUNT / HANDLE_DURATION / AGENTS_COUNT: the agents' handling IRFs of the interaction (count, talk time,
-  distinct agents); bots never have an IRF, so they never count as handlers (contract 1.1).
+* HANDLE_COUNT / HANDLE_DURATION / AGENTS_COUNT: the agents' handling of the customer (their IRFs' CUSTOMER_HANDLE_COUNT
+  and CUSTOMER_TALK_DURATION: a consulted agent is not handling the customer, talk after the customer left is not
+  handling) and the distinct agents engaged in the session; bots never have an IRF, so they never count (contract
+  1.1).
 """
 
 from __future__ import annotations
@@ -43,7 +45,8 @@ def _seconds(later: pl.Expr, earlier: pl.Expr) -> pl.Expr:
 def chat_session_frame(
     events: pl.DataFrame, interactions: pl.DataFrame, irfs: pl.DataFrame, online: tuple[str, ...]
 ) -> pl.DataFrame:
-    """One row per interaction of an online media (`online-media-types`) whose customer joined a session."""
+    """One row per ended session: an interaction of an online media (`online-media-types`) whose customer joined
+    and then left, or which was stopped."""
     ixns = interactions.filter(pl.col("media_type").is_in(list(online))).select("interaction_guid", "end_ts")
     if ixns.height == 0 or events.height == 0:
         return pl.DataFrame(schema=CHAT_SESSION_SCHEMA)
@@ -64,7 +67,13 @@ def chat_session_frame(
         MSG_FROM_CUSTOMERS_COUNT=(customer & message).sum().cast(pl.Int32),
         MSG_FROM_AGENTS_COUNT=(agent & message).sum().cast(pl.Int32),
     )
-    per = per.filter(pl.col("joined").is_not_null()).join(ixns, on="interaction_guid", how="left")
+    # GIM writes the row from Chat Server's end-of-session statistics: a session still open (the customer in it and
+    # the interaction not stopped) has no row yet; the run that sees its end writes it.
+    per = (
+        per.filter(pl.col("joined").is_not_null())
+        .join(ixns, on="interaction_guid", how="left")
+        .filter(pl.col("left").is_not_null() | pl.col("end_ts").is_not_null())
+    )
     start = pl.col("joined")
     end = pl.coalesce(pl.col("left"), pl.col("end_ts") * 1000)
     sessions = per.select(
@@ -102,9 +111,11 @@ def _reply_waits(ev: pl.DataFrame) -> pl.DataFrame:
 
 
 def _handling(irfs: pl.DataFrame) -> pl.DataFrame:
-    handled = irfs.filter(pl.col("resource_nk").str.starts_with("Agent:") & (pl.col("handle_count") > 0))
-    return handled.group_by("interaction_guid").agg(
-        HANDLE_COUNT=pl.col("handle_count").sum(),
-        HANDLE_DURATION=pl.col("talk_duration").sum(),
+    """The customer's handling (agents' CUSTOMER_HANDLE_COUNT and CUSTOMER_TALK_DURATION: a consulted agent does not
+    handle the customer) and every agent engaged in the session, consulted or not."""
+    agents = irfs.filter(pl.col("resource_nk").str.starts_with("Agent:") & (pl.col("talk_count") > 0))
+    return agents.group_by("interaction_guid").agg(
+        HANDLE_COUNT=pl.col("customer_handle_count").sum(),
+        HANDLE_DURATION=pl.col("customer_talk_duration").sum(),
         AGENTS_COUNT=pl.col("resource_nk").n_unique(),
     )

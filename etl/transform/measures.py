@@ -18,7 +18,9 @@ ANCHOR_FLAGS: https://docs.genesys.com/Documentation/GIM/latest/PDMOra/Table-ANC
   (the initiator's hold is not split at the invitee's arrival).
 * Anchor flags [D ANCHOR_FLAGS page]: FIRST_ENGAGE_FOR_AGENT_IXN on the agent's first engaged IRF of the interaction;
   FIRST_REPLY_FOR_AGENT_IXN on the agent's first OutboundReply IRF to a parent interaction (within one load's
-  slice); thread flags need populate-thread-facts (not supported): 0; CUSTOMER_LEFT_FIRST is for online media: 0.
+  slice); thread flags need populate-thread-facts (not supported): 0; CUSTOMER_LEFT_FIRST [I] on an engaged agent
+  IRF of an online interaction whose customer left the session before the IRF ended (talk after that is not
+  customer talk).
 """
 
 from __future__ import annotations
@@ -69,6 +71,17 @@ def irf_measures(irfs: pl.DataFrame, interactions: pl.DataFrame, service_objecti
     for prefix in ("customer_acw", "cons_rcv_acw", *_ZERO_FAMILIES):
         cols[f"{prefix}_count"] = pl.lit(0, pl.Int32)
         cols[f"{prefix}_duration"] = pl.lit(0, pl.Int32)
+    # Online media: the customer is present while the session lasts, so talk after the customer left the session
+    # is not customer time, and the IRF the customer left first is flagged (ANCHOR_FLAGS.CUSTOMER_LEFT_FIRST) [I].
+    # Offline media have no Customer party, so `customer_left_ts` is null there.
+    connected = pl.col("start_ts") + pl.col("mediation_duration") + pl.col("ring_duration")
+    ends = connected + pl.col("talk_duration") + pl.col("hold_duration")
+    left = pl.col("customer_left_ts")
+    after_left = pl.when(left.is_not_null()).then(pl.max_horizontal(ends - pl.max_horizontal(left, connected), 0))
+    left_first = (customer & (pl.col("talk_count") > 0) & (left < ends)).fill_null(False)
+    cols["customer_talk_duration"] = (
+        pl.when(customer).then(pl.max_horizontal(pl.col("talk_duration") - after_left.otherwise(0), 0)).otherwise(0)
+    ).cast(pl.Int32)
     cols["customer_handle_count"] = _part(customer, "handle_count")
     # [I] service objective: the interaction reached the resource (invitation answered or pull) within the
     # objective, counting its mediation and its ring time.
@@ -76,7 +89,7 @@ def irf_measures(irfs: pl.DataFrame, interactions: pl.DataFrame, service_objecti
     cols["met_service_objective_flag"] = (
         pl.when((service_objective > 0) & agent & (pl.col("handle_count") > 0) & within).then(1).otherwise(0)
     ).cast(pl.Int16)
-    out = irfs.with_columns(**cols)
+    out = irfs.with_columns(**cols, _left_first=left_first)
     return _anchor_flags(_conferences_initiated(out), interactions)
 
 
@@ -140,7 +153,8 @@ def _anchor_flags(irfs: pl.DataFrame, interactions: pl.DataFrame) -> pl.DataFram
     key = (
         first_engage.cast(pl.Int32) * ANCHOR_FLAG_BITS["FIRST_ENGAGE_FOR_AGENT_IXN"]
         + first_reply.cast(pl.Int32) * ANCHOR_FLAG_BITS["FIRST_REPLY_FOR_AGENT_IXN"]
+        + pl.col("_left_first").cast(pl.Int32) * ANCHOR_FLAG_BITS["CUSTOMER_LEFT_FIRST"]
     )
     return frame.with_columns(anchor_flags_key=key.fill_null(0).cast(pl.Int32)).drop(
-        "interaction_subtype", "parent_guid", "_reply"
+        "interaction_subtype", "parent_guid", "_reply", "_left_first"
     )
