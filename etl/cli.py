@@ -128,8 +128,8 @@ def _summary(db: str, run_id: str) -> None:
             [run_id],
         ).fetchall()[0]
         sm = con.execute(
-            "SELECT SM_RES_SESSION_FACT_ROWS, SM_RES_STATE_FACT_ROWS, SM_RES_STATE_REASON_FACT_ROWS"
-            " FROM CTL_AUDIT_LOG WHERE RUN_ID = ?",
+            "SELECT CHAT_SESSION_FACT_ROWS, SM_RES_SESSION_FACT_ROWS, SM_RES_STATE_FACT_ROWS,"
+            " SM_RES_STATE_REASON_FACT_ROWS FROM CTL_AUDIT_LOG WHERE RUN_ID = ?",
             [run_id],
         ).fetchall()[0]
         reasons = con.execute(
@@ -161,8 +161,9 @@ def _summary(db: str, run_id: str) -> None:
         table.add_row(label, str(value))
     table.add_row("events conflicting (quarantined)", str(row[11] or 0))
     table.add_row("files skipped", str(row[12] or 0))
-    for label, value in zip(("SM_RES_SESSION_FACT", "SM_RES_STATE_FACT", "SM_RES_STATE_REASON_FACT"), sm, strict=True):
-        table.add_row(f"{label} rows written", str(value))
+    sm_tables = ("CHAT_SESSION_FACT", "SM_RES_SESSION_FACT", "SM_RES_STATE_FACT", "SM_RES_STATE_REASON_FACT")
+    for label, value in zip(sm_tables, sm, strict=True):
+        table.add_row(f"{label} rows written", str(value or 0))
     table.add_row("user-data values not stored (STG_USER_DATA_REJECT)", str(row[9] or 0))
     options = json.loads(row[8])
     mapping = options.pop("user-data", {})

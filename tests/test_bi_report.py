@@ -6,6 +6,7 @@ The test skips only when Chromium is missing outside CI; with the CI environment
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import struct
@@ -220,7 +221,7 @@ def test_a_day_chart_says_its_day_and_labels_are_whole(report: Path) -> None:
     assert ">07:00</text>" in volumes and ">12:00</text>" in volumes and ">UTC</text>" in volumes
     assert "<title>Mon 2026-03-02 09:30–09:45 UTC, offered to agents: " in volumes
     results = _section(text, 'id="chart-results"', "</figure>")
-    assert ">ReceivedTransfer / Abandoned [Revoked]</tspan>" in results  # not cut to fit
+    assert ">ReceivedTransfer / Redirected [Revoked]</tspan>" in results  # not cut to fit
 
 
 def test_long_labels_wrap_onto_two_lines_with_the_full_text_as_tooltip() -> None:
@@ -286,41 +287,59 @@ def test_report_period_arguments(sample_db: Path, tmp_path: Path, capsys: pytest
     assert "Period: <b>2026-03-02 to … (UTC, both included)</b>" in out.read_text(encoding="utf-8")
 
 
+def _sample_abandons() -> tuple[int, int, int]:
+    """From the sample's events, not the mart: chats the customer abandoned (contract 1.1 `EventPartyRemoved` of the
+    Customer with reason abandoned), those abandoned while an agent's invitation was pending, and the chats."""
+    events = [json.loads(line) for path in sorted((FIXTURES / "sample").glob("events-*.jsonl"))
+              for line in path.read_text().splitlines() if line.startswith("{")]  # fmt: skip
+    chats = {e["interaction_id"] for e in events if e["event"] == "EventInteractionSubmitted"
+             and e.get("media_type") == "chat"}  # fmt: skip
+    abandoned, ringing = set(), set()
+    pending: dict[str, set[str]] = {}
+    seen: set[str] = set()
+    for e in sorted(events, key=lambda e: (e["ts"], e.get("seq", 0))):
+        if e["event_id"] in seen or e.get("interaction_id") not in chats:
+            continue
+        seen.add(e["event_id"])
+        ixn, party = e["interaction_id"], (e.get("party") or {})
+        if e["event"] == "EventAgentInvited":
+            pending.setdefault(ixn, set()).add(party["id"])
+        elif e["event"] in ("EventPartyAdded", "EventRevoked", "EventRejected") and party.get("type") == "Agent":
+            pending.get(ixn, set()).discard(party["id"])
+        elif e["event"] == "EventPartyRemoved" and party.get("type") == "Customer" and e.get("reason") == "abandoned":
+            abandoned.add(ixn)
+            if pending.get(ixn):
+                ringing.add(ixn)
+    return len(abandoned), len(ringing), len(chats)
+
+
+def test_chat_and_workitems_appear_in_the_media_split(report: Path) -> None:
+    text = report.read_text(encoding="utf-8")
+    media = {r[0]: r for r in _rows(_section(text, "<h2>Media</h2>"))}
+    abandoned, _, chats = _sample_abandons()
+    assert list(media) == ["Email", "Chat", "Workitem"]
+    assert abandoned > 0 and (media["Chat"][1], media["Chat"][7]) == (str(chats), str(abandoned))
+    assert media["Email"][7] == media["Workitem"][7] == "0"  # offline media are never abandoned
+
+
+def test_abandonment_is_read_from_the_descriptors(report: Path) -> None:
+    text = report.read_text(encoding="utf-8")
+    abandoned, ringing, _ = _sample_abandons()
+    stages = _rows(_section(text, "<h2>Abandonment</h2>"))
+    by = {(r[0], r[1], r[2]): int(r[4]) for r in stages}  # distinct interactions per media, stage, descriptor
+    assert {k[0] for k in by} == {"Chat"}
+    # In queue: the MSFs Abandoned [AbandonedWhileQueued]; while ringing: the agent's IRF CustomerAbandoned.
+    assert by[("Chat", "in queue", "Abandoned [AbandonedWhileQueued]")] == abandoned - ringing
+    assert by[("Chat", "while ringing", "CustomerAbandoned [AbandonedWhileRinging]")] == ringing > 0
+    assert f"<b>{abandoned}</b>abandoned" in text
+
+
 @pytest.fixture(scope="module")
 def doctored(sample_db: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The sample mart with what it lacks today: one interaction on chat abandoned in its queue, one abandoned
-    while an agent's invitation rang (CustomerAbandoned [AbandonedWhileRinging]), and hostile resource names."""
+    """The sample mart with hostile resource names."""
     db = tmp_path_factory.mktemp("doctored") / "m.duckdb"
     db.write_bytes(sample_db.read_bytes())
     con = duckdb.connect(str(db))
-    con.execute(
-        "INSERT INTO TECHNICAL_DESCRIPTOR SELECT * REPLACE (900 AS TECHNICAL_DESCRIPTOR_KEY, 'CustomerAbandoned' AS"
-        " TECHNICAL_RESULT, 'CUSTOMERABANDONED' AS TECHNICAL_RESULT_CODE, 'AbandonedWhileRinging' AS RESULT_REASON,"
-        " 'ABANDONEDWHILERINGING' AS RESULT_REASON_CODE) FROM TECHNICAL_DESCRIPTOR WHERE TECHNICAL_DESCRIPTOR_KEY = 28"
-    )
-    (queued,) = con.execute("SELECT MIN(INTERACTION_ID) FROM MEDIATION_SEGMENT_FACT").fetchone()
-    (rang,) = con.execute(
-        "SELECT MIN(INTERACTION_RESOURCE_ID) FROM AG2_AGENT_IRF"
-        " WHERE RESOURCE_ROLE = 'RoutedTo' AND INTERACTION_ID <> ?",
-        [queued],
-    ).fetchone()
-    abandoned_in_queue = con.execute(
-        "SELECT TECHNICAL_DESCRIPTOR_KEY FROM TECHNICAL_DESCRIPTOR WHERE RESOURCE_ROLE = 'Received'"
-        " AND TECHNICAL_RESULT = 'Abandoned'"
-    ).fetchone()[0]
-    con.execute(
-        "UPDATE MEDIATION_SEGMENT_FACT SET TECHNICAL_DESCRIPTOR_KEY = ?, MEDIATION_DURATION = 95"
-        " WHERE MEDIATION_SEGMENT_ID = (SELECT MIN(MEDIATION_SEGMENT_ID) FROM MEDIATION_SEGMENT_FACT"
-        " WHERE INTERACTION_ID = ?)",
-        [abandoned_in_queue, queued],
-    )
-    for table in ("INTERACTION_FACT", "INTERACTION_RESOURCE_FACT", "MEDIATION_SEGMENT_FACT"):
-        con.execute(f"UPDATE {table} SET MEDIA_TYPE_KEY = 2 WHERE INTERACTION_ID = ?", [queued])  # Chat
-    con.execute(
-        "UPDATE INTERACTION_RESOURCE_FACT SET TECHNICAL_DESCRIPTOR_KEY = 900, RING_DURATION = 42"
-        " WHERE INTERACTION_RESOURCE_ID = ?",
-        [rang],
-    )
     con.execute("UPDATE RESOURCE_ SET RESOURCE_NAME = '<script>alert(1)</script>' WHERE RESOURCE_NAME = 'agent015'")
     con.execute(
         "UPDATE RESOURCE_ SET RESOURCE_NAME = '\"><img src=x onerror=alert(2)>' WHERE RESOURCE_NAME = 'Inbound2'"
@@ -331,26 +350,6 @@ def doctored(sample_db: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
         return render_report(con, period=None)
     finally:
         con.close()
-
-
-def test_chat_appears_in_the_media_split_when_it_arrives(doctored: str) -> None:
-    media = _rows(_section(doctored, "<h2>Media</h2>"))
-    assert [r[0] for r in media] == ["Email", "Chat"]
-    assert media[1][1] == "1" and media[1][7] == "1"  # one chat interaction, abandoned
-    assert "No Chat interactions" not in doctored
-
-
-def test_abandonment_is_read_from_the_descriptors(doctored: str, report: Path) -> None:
-    assert "No abandoned interactions in all days in the mart." in report.read_text(encoding="utf-8")
-    stages = _rows(_section(doctored, "<h2>Abandonment</h2>"))
-    assert [r[:5] for r in stages] == [
-        ["Chat", "in queue", "Abandoned", "1", "1"],
-        ["Email", "while ringing", "CustomerAbandoned [AbandonedWhileRinging]", "1", "1"],
-    ]
-    assert stages[0][6] == "0:01:35" and stages[1][6] == "0:00:42"  # the wait before leaving, h:mm:ss
-    assert "<b>2</b>abandoned" in doctored
-    places = _rows(_section(doctored, "<h3>Where customers left (top 2 of 2)</h3>"))
-    assert sorted(r[1] for r in places) == ["in queue", "while ringing"]
 
 
 def test_hostile_names_are_escaped_everywhere(doctored: str) -> None:

@@ -15,7 +15,7 @@ import pytest
 from conftest import run_cli
 
 from etl.simulate.documented import irf_expectation, msf_expectation
-from etl.simulate.flows import CHAT_FLOWS, DOCUMENTED, Cast, cast_ids, queue_names
+from etl.simulate.flows import CHAT_FLOWS, DOCUMENTED, OPEN_MEDIA_FLOWS, Cast, cast_ids, queue_names
 from etl.simulate.golden import (
     FLOWS_DIR,
     OPTION_SETTINGS,
@@ -85,8 +85,9 @@ def test_every_flow_has_events_and_goldens() -> None:
         assert (FLOWS_DIR / flow / "events.jsonl").stat().st_size > 0
         for options in OPTION_SETTINGS:
             assert all(p.exists() for p in expected_paths(flow, options)), (flow, options)
-    # 18 documented e-mail flows (the two "draft reply" flows share events: hold/mediation) and the chat flows.
-    assert len(DOCUMENTED) == 17 + len(CHAT_FLOWS) and len(CHAT_FLOWS) == 9
+    # 18 documented e-mail flows (the two "draft reply" flows share events: hold/mediation), the chat flows and
+    # the open-media (workitem) flow.
+    assert len(DOCUMENTED) == 17 + len(CHAT_FLOWS) + len(OPEN_MEDIA_FLOWS) and len(CHAT_FLOWS) == 9
     for flow in CHAT_FLOWS:
         assert chat_session_path(flow).exists(), flow
 

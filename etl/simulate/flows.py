@@ -14,6 +14,7 @@ from __future__ import annotations
 from etl.simulate.cast import Cast, Flow, cast_ids, queue_names
 from etl.simulate.chat_flows import CHAT_FLOWS
 from etl.simulate.documented import Documented, documented
+from etl.simulate.open_media_flows import OPEN_MEDIA_FLOWS
 from etl.simulate.scenario import OUTBOUND_QUEUE, Scenario, agent, strategy, workbin
 
 
@@ -268,10 +269,10 @@ FLOWS: dict[str, Flow] = {
 }
 
 #: Per flow, its script and what the documentation says it produces (fixtures/flows/<flow>/documented.yaml).
-#: The e-mail flows and GIM's chat flows (etl.simulate.chat_flows) alike.
+#: The e-mail flows, GIM's chat flows (etl.simulate.chat_flows) and open media (etl.simulate.open_media_flows).
 DOCUMENTED: dict[str, tuple[Flow, tuple[Documented, ...]]] = {
-    name: (f, documented(name)) for name, f in {**FLOWS, **CHAT_FLOWS}.items()
+    name: (f, documented(name)) for name, f in {**FLOWS, **CHAT_FLOWS, **OPEN_MEDIA_FLOWS}.items()
 }
 
 
-__all__ = ["CHAT_FLOWS", "DOCUMENTED", "FLOWS", "Cast", "Flow", "cast_ids", "queue_names"]
+__all__ = ["CHAT_FLOWS", "OPEN_MEDIA_FLOWS", "DOCUMENTED", "FLOWS", "Cast", "Flow", "cast_ids", "queue_names"]

@@ -1,9 +1,9 @@
 """A deterministic contact-centre simulator writing contract event files, streamed with bounded memory.
 
-It replays the documented e-mail flows (etl.simulate.flows) with a pool of agents, queues, virtual queues and
-strategies, random start times over each day and jittered timings, then splits the events over several files
-with realistic disorder (files are cut by arrival time, not by interaction; lines inside a file are shuffled
-within a small window; a few events are delivered twice, a little later). The same configuration and seed give
+It replays the documented e-mail, chat and workitem flows (etl.simulate.flows) with a pool of agents, queues,
+virtual queues and strategies, random start times over each day and jittered timings, then splits the events over
+several files with realistic disorder (files are cut by arrival time, not by interaction; lines inside a file are
+shuffled within a small window; a few events are delivered twice, a little later). The same configuration and seed give
 the same bytes.
 
 Streaming: each day's interactions are drawn up front (a few numbers each), sorted by start time and replayed
@@ -30,7 +30,7 @@ from etl.simulate.config_log import ConfigLog
 from etl.simulate.flows import DOCUMENTED, Cast
 from etl.simulate.scenario import Scenario, iso, parse_iso
 
-#: Relative frequency of each documented flow in the simulated traffic (replies dominate, as in real centres).
+#: Relative frequency of each documented flow in the simulated traffic (e-mail replies dominate, then chats).
 DEFAULT_MIX: dict[str, float] = {
     "routed_and_replies": 40,
     "invitation_revoked": 3,
@@ -49,6 +49,18 @@ DEFAULT_MIX: dict[str, float] = {
     "multipart_reply": 3,
     "multipart_unsent": 2,
     "routing_fails_repeatedly": 3,
+    # chat (etl.simulate.chat_flows): about a third of the traffic, one chat in six abandoned, bots greeting some
+    "chat_routed": 22,
+    "chat_bot_then_agent": 8,
+    "chat_agent_transfer": 4,
+    "chat_transfer_through_queue": 2,
+    "chat_consult": 2,
+    "chat_invitation_revoked": 1,
+    "chat_abandoned_in_queue": 3,
+    "chat_abandoned_in_vq": 4,
+    "chat_abandoned_while_ringing": 2,
+    # open media (etl.simulate.open_media_flows): workitems, offline by default
+    "workitem_routed": 8,
 }
 
 #: Virtual queues the documented flows name (VQ1..VQ5); with more configured they are drawn from the pool.

@@ -41,7 +41,8 @@ def write_audit(con: duckdb.DuckDBPyConnection, counts: RunCounts, options: GimO
         " INTERACTION_RESOURCE_FACT_ROWS, MEDIATION_SEGMENT_FACT_ROWS, OPTIONS, USER_DATA_REJECTS,"
         " SM_RES_SESSION_FACT_ROWS, SM_RES_STATE_FACT_ROWS, SM_RES_STATE_REASON_FACT_ROWS, EVENTS_CONFLICT,"
         " FILES_SKIPPED, SKIPPED_FILES, RUN_KIND, INTERACTIONS_REDERIVED, OPTIONS_HASH,"
-        " SOURCE_NOTES) VALUES (?, ?, ?, ?, 'SUCCEEDED', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " SOURCE_NOTES, CHAT_SESSION_FACT_ROWS)"
+        " VALUES (?, ?, ?, ?, 'SUCCEEDED', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             counts.run_id,
             counts.audit_key,
@@ -67,5 +68,6 @@ def write_audit(con: duckdb.DuckDBPyConnection, counts: RunCounts, options: GimO
             counts.interactions_rederived,
             hashlib.sha256(json.dumps(options.as_gim_dict(), sort_keys=True).encode()).hexdigest()[:16],
             json.dumps(counts.source_notes, sort_keys=True) if counts.source_notes else None,
+            counts.rows.get("CHAT_SESSION_FACT", 0),
         ],
     )

@@ -31,6 +31,7 @@ header{padding:14px 24px 6px;border-bottom:1px solid #ddd}h1{font-size:20px;marg
 .kpi b{display:block;font-size:18px}
 main{padding:0 24px 24px}.grid2{display:grid;grid-template-columns:1fr 1fr;gap:16px;align-items:start}
 figure.chart{margin:10px 0;border:1px solid #e5e5e5;border-radius:6px;padding:6px 8px;overflow-x:auto}
+figure.chart svg{max-width:100%;height:auto}
 figcaption{font-weight:600;margin-bottom:2px}svg text{font-size:10.5px;fill:#333}svg text.lg{font-size:11px}
 svg text.val{font-size:9.5px;fill:#555}svg text.day{font-size:11px;font-weight:600;fill:#222}
 .grid{stroke:#eee}.axis{stroke:#999}.daysep{stroke:#999;stroke-dasharray:3 3}
