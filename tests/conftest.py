@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import duckdb
@@ -67,3 +68,29 @@ ORDER BY ixn, f.INTERACTION_RESOURCE_ORDINAL
 
 def label(role: str, result: str, reason: str) -> str:
     return f"{role}/{result}" + ("" if reason == "Unspecified" else f" [{reason}]")
+
+
+def sample_abandons() -> tuple[int, int, int]:
+    """From the sample's events, not the mart: chats the customer abandoned (contract 1.1 `EventPartyRemoved` of the
+    Customer with reason abandoned), those abandoned while an agent's invitation was pending, and the chats."""
+    events = [json.loads(line) for path in sorted((FIXTURES / "sample").glob("events-*.jsonl"))
+              for line in path.read_text().splitlines() if line.startswith("{")]  # fmt: skip
+    chats = {e["interaction_id"] for e in events if e["event"] == "EventInteractionSubmitted"
+             and e.get("media_type") == "chat"}  # fmt: skip
+    abandoned, ringing = set(), set()
+    pending: dict[str, set[str]] = {}
+    seen: set[str] = set()
+    for e in sorted(events, key=lambda e: (e["ts"], e.get("seq", 0))):
+        if e["event_id"] in seen or e.get("interaction_id") not in chats:
+            continue
+        seen.add(e["event_id"])
+        ixn, party = e["interaction_id"], (e.get("party") or {})
+        if e["event"] == "EventAgentInvited":
+            pending.setdefault(ixn, set()).add(party["id"])
+        elif e["event"] in ("EventPartyAdded", "EventRevoked", "EventRejected") and party.get("type") == "Agent":
+            pending.get(ixn, set()).discard(party["id"])
+        elif e["event"] == "EventPartyRemoved" and party.get("type") == "Customer" and e.get("reason") == "abandoned":
+            abandoned.add(ixn)
+            if pending.get(ixn):
+                ringing.add(ixn)
+    return len(abandoned), len(ringing), len(chats)

@@ -6,7 +6,6 @@ The test skips only when Chromium is missing outside CI; with the CI environment
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import struct
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import FIXTURES, load_mart
+from conftest import FIXTURES, load_mart, sample_abandons
 
 from etl.bi.report import CHART_IDS, COLORS, render_report
 from etl.bi.report.screenshot import chromium, screenshot
@@ -287,36 +286,10 @@ def test_report_period_arguments(sample_db: Path, tmp_path: Path, capsys: pytest
     assert "Period: <b>2026-03-02 to … (UTC, both included)</b>" in out.read_text(encoding="utf-8")
 
 
-def _sample_abandons() -> tuple[int, int, int]:
-    """From the sample's events, not the mart: chats the customer abandoned (contract 1.1 `EventPartyRemoved` of the
-    Customer with reason abandoned), those abandoned while an agent's invitation was pending, and the chats."""
-    events = [json.loads(line) for path in sorted((FIXTURES / "sample").glob("events-*.jsonl"))
-              for line in path.read_text().splitlines() if line.startswith("{")]  # fmt: skip
-    chats = {e["interaction_id"] for e in events if e["event"] == "EventInteractionSubmitted"
-             and e.get("media_type") == "chat"}  # fmt: skip
-    abandoned, ringing = set(), set()
-    pending: dict[str, set[str]] = {}
-    seen: set[str] = set()
-    for e in sorted(events, key=lambda e: (e["ts"], e.get("seq", 0))):
-        if e["event_id"] in seen or e.get("interaction_id") not in chats:
-            continue
-        seen.add(e["event_id"])
-        ixn, party = e["interaction_id"], (e.get("party") or {})
-        if e["event"] == "EventAgentInvited":
-            pending.setdefault(ixn, set()).add(party["id"])
-        elif e["event"] in ("EventPartyAdded", "EventRevoked", "EventRejected") and party.get("type") == "Agent":
-            pending.get(ixn, set()).discard(party["id"])
-        elif e["event"] == "EventPartyRemoved" and party.get("type") == "Customer" and e.get("reason") == "abandoned":
-            abandoned.add(ixn)
-            if pending.get(ixn):
-                ringing.add(ixn)
-    return len(abandoned), len(ringing), len(chats)
-
-
 def test_chat_and_workitems_appear_in_the_media_split(report: Path) -> None:
     text = report.read_text(encoding="utf-8")
     media = {r[0]: r for r in _rows(_section(text, "<h2>Media</h2>"))}
-    abandoned, _, chats = _sample_abandons()
+    abandoned, _, chats = sample_abandons()
     assert list(media) == ["Email", "Chat", "Workitem"]
     assert abandoned > 0 and (media["Chat"][1], media["Chat"][7]) == (str(chats), str(abandoned))
     assert media["Email"][7] == media["Workitem"][7] == "0"  # offline media are never abandoned
@@ -324,7 +297,7 @@ def test_chat_and_workitems_appear_in_the_media_split(report: Path) -> None:
 
 def test_abandonment_is_read_from_the_descriptors(report: Path) -> None:
     text = report.read_text(encoding="utf-8")
-    abandoned, ringing, _ = _sample_abandons()
+    abandoned, ringing, _ = sample_abandons()
     stages = _rows(_section(text, "<h2>Abandonment</h2>"))
     by = {(r[0], r[1], r[2]): int(r[4]) for r in stages}  # distinct interactions per media, stage, descriptor
     assert {k[0] for k in by} == {"Chat"}

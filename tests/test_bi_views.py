@@ -1,4 +1,4 @@
-"""RAA-style aggregate views (schema/views/*.sql) on a mart of the golden flows.
+"""RAA-style aggregate views (schema/views/*.sql) on marts of the golden e-mail and chat flows and of the sample.
 
 Expected numbers come from the reviewed golden rows of the default option setting
 (fixtures/flows/<flow>/hold=0,ixnq=0,wb=0/expected_*.csv).
@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
-from conftest import email_flow_dirs, query
+from conftest import FIXTURES, email_flow_dirs, load_mart, query, sample_abandons
 
 from etl.storage.views import AGENT_VIEWS, QUEUE_VIEWS, VIEWS_DIR, create_views, has_views, view_names
 
@@ -152,3 +152,72 @@ def test_serving_copy_recreates_views_that_read_views(flows_db: Path, tmp_path: 
         )
     finally:
         con.close()
+
+
+# -- online media: the chat flows' goldens and the sample ------------------------------------------------------
+
+
+def _chat_golden(kind: str) -> list[dict[str, str]]:
+    from etl.simulate.flows import CHAT_FLOWS
+
+    rows: list[dict[str, str]] = []
+    for flow in CHAT_FLOWS:
+        path = FIXTURES / "flows" / flow / DEFAULT_SETTING / f"expected_{kind}.csv"
+        rows.extend(pl.read_csv(path, infer_schema_length=0).to_dicts())
+    return rows
+
+
+@pytest.fixture(scope="module")
+def chat_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from etl.simulate.flows import CHAT_FLOWS
+
+    return load_mart(tmp_path_factory, *(FIXTURES / "flows" / flow for flow in CHAT_FLOWS))
+
+
+def test_chat_views_count_abandonment_apart_from_acceptance(chat_db: Path) -> None:
+    """A customer leaving while an agent is alerting is the agent's ABANDONED_INVITE (RAA), neither accepted nor
+    rejected; the stays that led to that invitation are ABANDONED_INVITE, not ACCEPTED, on the queue side."""
+    exp_q: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for r in _chat_golden("msf"):
+        e = exp_q[r["RESOURCE"]]
+        ringing = r["RESULT_REASON"] == "AbandonedWhileRinging"
+        e["ENTERED"] += 1
+        e["ACCEPTED"] += r["TECHNICAL_RESULT"] in ("Diverted", "Pulled") and not ringing
+        e["ABANDONED"] += r["TECHNICAL_RESULT"] == "Abandoned"
+        e["ABANDONED_INVITE"] += r["TECHNICAL_RESULT"] == "Diverted" and ringing
+    got_q = query(chat_db, "SELECT * FROM AG2_QUEUE_DAY").to_dicts()
+    assert {g["MEDIA_NAME"] for g in got_q} == {"Chat"}
+    assert {g["QUEUE_NAME"]: {k: g[k] for k in exp_q[g["QUEUE_NAME"]]} for g in got_q} == {
+        q: dict(e) for q, e in exp_q.items()
+    }
+    exp_a: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for r in _chat_golden("irf"):
+        if not r["RESOURCE"].startswith("agent"):
+            continue  # an IRF that ended in mediation is on the queue, not an agent's
+        e = exp_a[r["RESOURCE"]]
+        e["OFFERED"] += 1
+        e["ACCEPTED"] += int(r["HANDLE_COUNT"]) > 0
+        e["REJECTED"] += r["RESULT_REASON"] in ("Revoked", "Rejected")
+        e["ABANDONED_INVITE"] += (r["TECHNICAL_RESULT"], r["RESULT_REASON"]) == (
+            "CustomerAbandoned",
+            "AbandonedWhileRinging",
+        )
+    got_a = query(chat_db, "SELECT * FROM AG2_AGENT_DAY").to_dicts()
+    assert {g["AGENT_NAME"]: {k: g[k] for k in exp_a[g["AGENT_NAME"]]} for g in got_a} == {
+        a: dict(e) for a, e in exp_a.items()
+    }
+    assert sum(g["ABANDONED_INVITE"] for g in got_a) == 1  # chat_abandoned_while_ringing
+
+
+def test_the_sample_day_splits_by_media_and_its_abandonment_adds_up(tmp_path_factory: pytest.TempPathFactory) -> None:
+    db = load_mart(tmp_path_factory, FIXTURES / "sample")
+    abandoned, ringing, chats = sample_abandons()
+    agents = query(db, "SELECT MEDIA_NAME, SUM(ABANDONED_INVITE)::BIGINT AS N FROM AG2_AGENT_DAY GROUP BY ALL")
+    assert dict(agents.rows()) == {"Chat": ringing, "Email": 0, "Workitem": 0}
+    # Every abandoned chat ended one way on the queue side: abandoned in a queue or VQ, or while the agent rang.
+    left = query(
+        db,
+        "SELECT COUNT(DISTINCT INTERACTION_ID) FROM AG2_QUEUE_MSF"
+        " WHERE MEDIA_NAME = 'Chat' AND (ABANDONED = 1 OR ABANDONED_INVITE = 1)",
+    ).item()
+    assert left == abandoned and 0 < ringing < abandoned < chats

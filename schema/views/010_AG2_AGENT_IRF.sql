@@ -34,6 +34,10 @@ SELECT
     -- REJECTED: invitation rejected or revoked before acceptance (Redirected or Abandoned [Revoked | Rejected]).
     CASE WHEN d.TECHNICAL_RESULT IN ('Redirected', 'Abandoned') AND d.RESULT_REASON IN ('Revoked', 'Rejected')
          THEN 1 ELSE 0 END AS REJECTED,
+    -- ABANDONED_INVITE: the customer left an online interaction while the agent's invitation was alerting
+    -- (RAA ABANDONED_INVITE; CustomerAbandoned [AbandonedWhileRinging]): neither accepted nor rejected by the agent.
+    CASE WHEN d.TECHNICAL_RESULT = 'CustomerAbandoned' AND d.RESULT_REASON = 'AbandonedWhileRinging'
+         THEN 1 ELSE 0 END AS ABANDONED_INVITE,
     -- TRANSFERRED: handled and then transferred on (RAA TRANSFER_INIT_AGENT).
     CASE WHEN d.TECHNICAL_RESULT = 'Transferred' AND f.HANDLE_COUNT > 0 THEN 1 ELSE 0 END AS TRANSFERRED,
     CASE WHEN d.TECHNICAL_RESULT = 'Completed' THEN 1 ELSE 0 END AS COMPLETED,

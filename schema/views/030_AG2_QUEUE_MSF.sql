@@ -21,9 +21,15 @@ SELECT
     1 AS ENTERED,
     CASE WHEN d.TECHNICAL_RESULT = 'Diverted' THEN 1 ELSE 0 END AS DIVERTED,   -- distributed by routing
     CASE WHEN d.TECHNICAL_RESULT = 'Pulled' THEN 1 ELSE 0 END AS PULLED,       -- pulled by an agent or strategy
-    CASE WHEN d.TECHNICAL_RESULT IN ('Diverted', 'Pulled') THEN 1 ELSE 0 END AS ACCEPTED,
-    CASE WHEN d.TECHNICAL_RESULT IN ('Abandoned', 'CustomerAbandoned', 'AbandonedWhileQueued')
-         THEN 1 ELSE 0 END AS ABANDONED,
+    -- ACCEPTED: distributed and taken; a stay distributed to a target the customer left while it was alerting
+    -- (Diverted [AbandonedWhileRinging], online media) is ABANDONED_INVITE instead.
+    CASE WHEN d.TECHNICAL_RESULT IN ('Diverted', 'Pulled') AND d.RESULT_REASON <> 'AbandonedWhileRinging'
+         THEN 1 ELSE 0 END AS ACCEPTED,
+    -- ABANDONED: the customer left while the interaction waited here (Abandoned [AbandonedWhileQueued] for online
+    -- media; GIM's "abandoned in the mediation DN").
+    CASE WHEN d.TECHNICAL_RESULT IN ('Abandoned', 'CustomerAbandoned') THEN 1 ELSE 0 END AS ABANDONED,
+    CASE WHEN d.TECHNICAL_RESULT = 'Diverted' AND d.RESULT_REASON = 'AbandonedWhileRinging'
+         THEN 1 ELSE 0 END AS ABANDONED_INVITE,
     CASE WHEN d.TECHNICAL_RESULT = 'Cleared' THEN 1 ELSE 0 END AS CLEARED,    -- left the queue another way (e.g. VQ)
     CAST(f.ACTIVE_FLAG AS INTEGER) AS ACTIVE,
     f.MEDIATION_DURATION AS MEDIATION_TIME

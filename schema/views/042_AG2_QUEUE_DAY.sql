@@ -1,6 +1,7 @@
 -- AG2_QUEUE_DAY: queue activity per day interval (UTC), queue and media, from the same per-fact rows as AG2_QUEUE_MSF
 -- (MEDIATION_SEGMENT_FACT, attributed to the interval of queue entry).
--- ACCEPTED = DIVERTED + PULLED (distributed); AVG_MEDIATION_TIME = MEDIATION_TIME / ENTERED;
+-- ACCEPTED = DIVERTED + PULLED (distributed) less ABANDONED_INVITE (distributed, then the customer left while the
+-- target was alerting); AVG_MEDIATION_TIME = MEDIATION_TIME / ENTERED;
 -- ACCEPTED_TIME / ABANDONED_TIME: mediation time of the accepted / abandoned stays.
 -- Sums over AG2_QUEUE_MSF: change a flag or duration there and every interval follows.
 CREATE OR REPLACE VIEW AG2_QUEUE_DAY AS
@@ -17,6 +18,7 @@ SELECT
     CAST(SUM(DIVERTED) AS BIGINT) AS DIVERTED,
     CAST(SUM(PULLED) AS BIGINT) AS PULLED,
     CAST(SUM(ABANDONED) AS BIGINT) AS ABANDONED,
+    CAST(SUM(ABANDONED_INVITE) AS BIGINT) AS ABANDONED_INVITE,
     CAST(SUM(CLEARED) AS BIGINT) AS CLEARED,
     CAST(SUM(ACTIVE) AS BIGINT) AS ACTIVE,
     CAST(SUM(MEDIATION_TIME) AS BIGINT) AS MEDIATION_TIME,
