@@ -179,3 +179,100 @@ def test_a_chat_abandoned_anywhere_is_never_handled(events: list[dict[str, Any]]
     for msf in _rows(facts.msfs):
         assert msf["technical_result"] in ("Abandoned", "Diverted"), msf
         assert msf["mediation_duration"] >= 0
+
+
+# -- property: random chat lives (contract 1.1 customer, bot and message events) ---------------------------------
+
+CHAT_AGENTS = ["c1", "c2", "c3"]
+
+
+def _chat_walk(draw: st.DrawFn) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """One chat's life from random, always-valid operations: a bot may greet first, messages flow whenever someone
+    is in the session, and the customer may leave at any moment. Returns the events and what the walk knows."""
+    from etl.simulate.scenario import Scenario, agent, bot, customer
+
+    sc = Scenario(prefix="w")
+    ixn, contact, q = "CHW", "contact-w", "ChatQ"
+    wait = lambda: sc.wait(draw(st.integers(0, 120)))  # noqa: E731
+    sc.chat_inbound(ixn, q, contact)
+    if draw(st.booleans()):
+        sc.bot_joins(ixn, "bot").wait(2).message(ixn, bot("bot")).wait(draw(st.integers(0, 30))).bot_leaves(ixn, "bot")
+    state, who, connected_once = "queue", "", False
+    for _ in range(draw(st.integers(1, 10))):
+        wait()
+        if draw(st.booleans()):
+            sc.message(ixn, customer(contact))
+        if state == "queue":
+            op = draw(st.sampled_from(["route", "route_vq", "abandon"]))
+            if op == "abandon":
+                sc.customer_abandons(ixn, contact)
+                return sc.events, {"abandoned": True, "ended": True}
+            sc.strategy_takes(ixn, "S", q)
+            vq = "VQc" if op == "route_vq" else None
+            if vq:
+                sc.vq_enter(ixn, vq, "S")
+            who = draw(st.sampled_from(CHAT_AGENTS))
+            sc.wait(draw(st.integers(0, 60))).route(ixn, who, "S", vq)
+            state = "invited"
+        elif state == "invited":
+            op = draw(st.sampled_from(["accept", "accept", "revoke", "abandon"]))
+            if op == "accept":
+                sc.accept(ixn, who)
+                state, connected_once = "agent", True
+            elif op == "revoke":
+                sc.revoke(ixn, who, back_to=q)
+                state = "queue"
+            else:
+                sc.customer_abandons(ixn, contact)
+                return sc.events, {"abandoned": not connected_once, "ended": True}
+        else:
+            op = draw(st.sampled_from(["talk", "talk", "transfer", "hold", "requeue", "customer_leaves", "stop"]))
+            if op == "talk":
+                sc.message(ixn, agent(who))
+            elif op == "transfer":
+                to = draw(st.sampled_from([a for a in CHAT_AGENTS if a != who]))
+                sc.invite(ixn, who, to).wait(draw(st.integers(1, 30))).transfer_accepted(ixn, who, to)
+                who = to
+            elif op == "hold":
+                sc.hold(ixn, who).wait(draw(st.integers(1, 60))).resume(ixn, who)
+            elif op == "requeue":
+                sc.place_in_queue(ixn, who, q)
+                state = "queue"
+            else:
+                if op == "customer_leaves":
+                    sc.customer_leaves(ixn, contact).wait(draw(st.integers(0, 30)))
+                sc.stop(ixn, who)
+                return sc.events, {"abandoned": False, "ended": True}
+    return sc.events, {"abandoned": False, "ended": False}
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.data())
+def test_random_chat_lives_keep_the_online_invariants(data: st.DataObject) -> None:
+    events, known = _chat_walk(data.draw)
+    facts = facts_from_events(events, GimOptions())
+    assert facts.rejected.height == 0, facts.rejected.rows()
+    irfs = _rows(facts.irfs)
+    assert all(not r["resource_nk"].startswith(("Strategy:", "Bot:", "Customer:")) for r in irfs)
+    for r in irfs:
+        assert min(r["mediation_duration"], r["ring_duration"], r["talk_duration"], r["hold_duration"]) >= 0, r
+        assert 0 <= r["customer_talk_duration"] <= r["talk_duration"], r
+        if r["end_ts"] is not None:
+            assert r["mediation_duration"] + r["ring_duration"] + r["talk_duration"] + r["hold_duration"] <= (
+                r["end_ts"] - r["start_ts"]
+            ), r
+    if known["abandoned"]:
+        assert all(r["handle_count"] == 0 for r in irfs), irfs
+        assert sum(r["technical_result"] in ("Abandoned", "CustomerAbandoned") for r in irfs) >= 1
+    assert sum(r["irf_anchor"] for r in irfs) == (1 if irfs else 0)
+    sessions = facts.chat_sessions.to_dicts()
+    assert len(sessions) == (1 if known["ended"] else 0)
+    for s in sessions:
+        written = [e["party"]["type"] for e in events if e["event"] == "EventChatMessage"]
+        assert (s["MSG_FROM_CUSTOMERS_COUNT"], s["MSG_FROM_AGENTS_COUNT"]) == (
+            written.count("Customer"),
+            written.count("Agent"),
+        )
+        agents = [r for r in irfs if r["resource_nk"].startswith("Agent:")]
+        assert s["HANDLE_COUNT"] == sum(r["customer_handle_count"] for r in agents)
+        assert (s["UNTIL_FIRST_AGENT_DURATION"] is None) == (not any(r["talk_count"] for r in agents))
