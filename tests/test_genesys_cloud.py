@@ -312,7 +312,14 @@ def test_abandoned_in_queue_is_an_abandoned_msf_of_tabandon(tmp_path: Path) -> N
     _load([_write(tmp_path / "a.json", conv)], tmp_path / "m.duckdb", tmp_path, "a")
     (msf,) = _rows(tmp_path / "m.duckdb", _MSF)
     assert msf["TECHNICAL_RESULT"] == "Abandoned" and _close(msf["MEDIATION_DURATION"], 11179)
-    assert _rows(tmp_path / "m.duckdb", _IRF) == []
+    # Nobody handled it: the IRF ends in mediation, on the queue (Table-INTERACTION_RESOURCE_FACT), never an agent's.
+    (irf,) = _rows(tmp_path / "m.duckdb", _IRF)
+    assert (irf["RESOURCE_NAME"], irf["RESOURCE_ROLE"], irf["TECHNICAL_RESULT"]) == (
+        msf["RESOURCE_NAME"],
+        "Received",
+        "Abandoned",
+    )
+    assert irf["TALK_DURATION"] == 0
 
 
 def test_outbound_by_the_agent_is_initiated(tmp_path: Path) -> None:

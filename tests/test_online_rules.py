@@ -101,9 +101,16 @@ def test_abandoned_in_the_queue_gets_an_irf_on_the_queue() -> None:
 
 
 def test_the_same_events_on_email_follow_the_email_rules() -> None:
-    """E-mail has no customer in a session ("Abandonment" applies to synchronous media only, Genesys glossary):
-    the removal is ignored and a strategy that stops the interaction handled it (autoresponse, seed 000)."""
+    """E-mail has no customer in a session ("Abandonment" applies to synchronous media only, Genesys glossary): the
+    removal is ignored. The media server stopped it while the VQ held it, so the IRF is kept on that mediation
+    resource without any abandonment reason; had the strategy stopped it itself, the strategy would have handled it
+    (autoresponse, seed 000)."""
     (irf,) = _rows(facts_from_events(vq_abandon(media="email"), GimOptions()).irfs)
+    assert (irf["resource_nk"], irf["resource_role"], irf["technical_result"], irf["result_reason"]) == (
+        "VirtualQueue:VQ_Chat", "Received", "Abandoned", "Unspecified")  # fmt: skip
+    by_strategy = [{**e, "actor": STRATEGY} if e["event"] == "EventProcessingStopped" else e
+                   for e in vq_abandon(media="email")]  # fmt: skip
+    (irf,) = _rows(facts_from_events(by_strategy, GimOptions()).irfs)
     assert (irf["resource_nk"], irf["resource_role"], irf["technical_result"], irf["handle_count"]) == (
         "Strategy:ChatStrategy", "Puller", "Completed", 1)  # fmt: skip
 
@@ -113,13 +120,29 @@ def test_online_media_types_decides_whether_a_workitem_follows_the_chat_rules() 
     online = _rows(
         facts_from_events(vq_abandon(media="workitem"), GimOptions(**{"online-media-types": ["chat", "workitem"]})).irfs
     )
-    assert [(r["resource_nk"], r["technical_result"]) for r in offline] == [("Strategy:ChatStrategy", "Completed")]
+    assert [(r["resource_nk"], r["technical_result"], r["result_reason"]) for r in offline] == [
+        ("VirtualQueue:VQ_Chat", "Abandoned", "Unspecified")
+    ]
     assert [(r["resource_nk"], r["technical_result"], r["result_reason"]) for r in online] == [
         ("VirtualQueue:VQ_Chat", "Abandoned", "AbandonedWhileQueued")
     ]
-    # And chat itself is offline once the option leaves it out.
+    # And chat itself is offline once the option leaves it out: no customer abandonment.
     off = _rows(facts_from_events(vq_abandon(), GimOptions(**{"online-media-types": ["sms"]})).irfs)
-    assert [r["technical_result"] for r in off] == ["Completed"]
+    assert [(r["technical_result"], r["result_reason"]) for r in off] == [("Abandoned", "Unspecified")]
+
+
+def test_an_email_discarded_in_its_queue_keeps_its_irf_on_the_queue() -> None:
+    """Stopped by the media server while it waited, with nobody on it: the IRF ends in mediation (Table-IRF)."""
+    from etl.simulate.scenario import MEDIA_SERVER, Scenario
+
+    sc = Scenario(prefix="x")
+    sc.inbound("E1", "Inbound").wait(30).stop("E1", MEDIA_SERVER)
+    facts = facts_from_events(sc.events, GimOptions())
+    (irf,) = _rows(facts.irfs)
+    assert (irf["resource_nk"], irf["resource_role"], irf["technical_result"], irf["mediation_duration"]) == (
+        "InteractionQueue:Inbound", "Received", "Abandoned", 30)  # fmt: skip
+    (msf,) = _rows(facts.msfs)
+    assert (msf["technical_result"], msf["target_ixn_resource_nk"]) == ("Abandoned", irf["natural_key"])
 
 
 def test_a_bot_then_an_agent_the_customer_leaving_first() -> None:

@@ -9,7 +9,10 @@
 
 from __future__ import annotations
 
-from etl.domain.descriptors import Reason, Result
+from collections.abc import Mapping
+from typing import Any
+
+from etl.domain.descriptors import Reason, Result, Role
 from etl.domain.options import GimOptions
 from etl.domain.rules.core import IrfRow, MsfRow, _State, register
 
@@ -64,6 +67,28 @@ def finish_mediation(st: _State, target: IrfRow, via_invite: bool) -> None:
     target.mediation_chain = list(st.chain)
     st.mediation_start, st.chain, st.queue_ms, st.stay, st.last_vq = None, [], 0, None, None
     st.vq_stays.clear()
+
+
+def ended_in_mediation(st: _State, ev: Mapping[str, Any], ts: int, stays: list[MsfRow], reason: Reason) -> None:
+    """The interaction ended while a queue or VQ held it and no resource handled it: its IRF is kept on that
+    mediation resource ("IRF resources include ... mediation resources in which the IRF ends in mediation (such as
+    queues, routing points)", https://docs.genesys.com/Documentation:PSAAS:RPRT:Table-INTERACTION_RESOURCE_FACT:Public)
+    with the stays' result: Received/Abandoned, [AbandonedWhileQueued] when an online customer left. The resource is
+    an open VQ stay, else the last stay; never a stop or outbound queue (they end processing, GIMMultimedia)."""
+    open_vqs = [m for m in st.vq_stays.values() if m.end_ms is None]
+    where = open_vqs[-1] if open_vqs else stays[-1]
+    if where.queue_role in ("stop", "outbound"):
+        return
+    irf = st.new_irf(ev, where.kind, where.name, Role.RECEIVED, **st.mediation_kw(ts))
+    irf.mediation_end_ms = ts
+    irf.mediation_chain = list(st.chain)
+    for msf in stays:
+        if msf.end_ms is None:
+            msf.end_ms = ts
+        if msf.result in (Result.UNSPECIFIED, Result.ABANDONED):
+            msf.result, msf.result_reason = Result.ABANDONED, reason
+        msf.target = irf.natural_key
+    st.end_irf(irf, ts, Result.ABANDONED, reason)
 
 
 def _record(st: _State) -> None:

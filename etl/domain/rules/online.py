@@ -15,8 +15,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from etl.domain.descriptors import Reason, Result, Role
+from etl.domain.descriptors import Reason, Result
 from etl.domain.rules.core import MsfRow, _State, register
+from etl.domain.rules.mediation import ended_in_mediation
 
 #: Parties of an online session that are never IRF resources (contract 1.1: "never a handling resource and never
 #: gets an IRF"; "Never an IRF resource").
@@ -114,31 +115,11 @@ def abandon(st: _State, ev: Mapping[str, Any], ts: int) -> None:
             msf.result, msf.result_reason = Result.DIVERTED, Reason.ABANDONED_WHILE_RINGING
         target.mediation_chain = list(st.chain)
     elif stays and not st.connected and st.mediation_start is not None:
-        where = _where_it_ended(st, stays)
-        if where is not None:
-            irf = st.new_irf(ev, where.kind, where.name, Role.RECEIVED, **st.mediation_kw(ts))
-            irf.mediation_end_ms = ts
-            irf.mediation_chain = list(st.chain)
-            for msf in stays:
-                if msf.end_ms is None:
-                    msf.end_ms = ts
-                if msf.result in (Result.UNSPECIFIED, Result.ABANDONED):
-                    msf.result, msf.result_reason = Result.ABANDONED, Reason.ABANDONED_WHILE_QUEUED
-                msf.target = irf.natural_key
-            st.end_irf(irf, ts, Result.ABANDONED, Reason.ABANDONED_WHILE_QUEUED)
+        ended_in_mediation(st, ev, ts, stays, Reason.ABANDONED_WHILE_QUEUED)
     else:
         return
     st.close_stay(ts)
     st.mediation_start, st.chain, st.queue_ms, st.stay = None, [], 0, None
-
-
-def _where_it_ended(st: _State, stays: list[MsfRow]) -> MsfRow | None:
-    """The mediation resource the interaction was in when its customer left: an open VQ stay, else the last
-    stay (a VQ it left abandoned, or the interaction queue); never a stop or outbound queue (they end
-    processing, GIMMultimedia)."""
-    open_vqs = [m for m in st.vq_stays.values() if m.end_ms is None]
-    where = open_vqs[-1] if open_vqs else stays[-1]
-    return None if where.queue_role in ("stop", "outbound") else where
 
 
 def abandoned_in_vq(st: _State, msf: MsfRow) -> None:
