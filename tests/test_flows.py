@@ -87,7 +87,7 @@ def test_every_flow_has_events_and_goldens() -> None:
             assert all(p.exists() for p in expected_paths(flow, options)), (flow, options)
     # 18 documented e-mail flows (the two "draft reply" flows share events: hold/mediation), the chat flows and
     # the open-media (workitem) flow.
-    assert len(DOCUMENTED) == 17 + len(CHAT_FLOWS) + len(OPEN_MEDIA_FLOWS) and len(CHAT_FLOWS) == 9
+    assert len(DOCUMENTED) == 17 + len(CHAT_FLOWS) + len(OPEN_MEDIA_FLOWS) and len(CHAT_FLOWS) == 10
     for flow in CHAT_FLOWS:
         assert chat_session_path(flow).exists(), flow
 

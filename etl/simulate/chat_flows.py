@@ -108,6 +108,22 @@ def chat_consult(sc: Scenario, c: Cast) -> None:
     sc.wait(10 * c.t).stop(ixn, c.a1)
 
 
+def chat_conference(sc: Scenario, c: Cast) -> None:
+    """Agent 1 conferences agent 2 into the chat (an invitation with reason conference); both write to the customer
+    until agent 2 leaves; agent 1 closes the session."""
+    ixn = c.ix("IN")
+    _chat_arrives(sc, c, ixn)
+    _delivered(sc, c, ixn)
+    _conversation(sc, c, ixn, c.a1, turns=1)
+    sc.wait(10 * c.t).invite(ixn, c.a1, c.a2, "conference")
+    sc.wait(7 * c.t).accept(ixn, c.a2, reason="conference")
+    sc.wait(12 * c.t).message(ixn, agent(c.a2), 90)
+    _conversation(sc, c, ixn, c.a2, turns=1)
+    sc.wait(10 * c.t).leave(ixn, c.a2)
+    _conversation(sc, c, ixn, c.a1, turns=1)
+    sc.wait(10 * c.t).stop(ixn, c.a1)
+
+
 def chat_abandoned_in_queue(sc: Scenario, c: Cast) -> None:
     """The customer leaves while the chat waits in the interaction queue; the Chat Server stops it."""
     ixn = c.ix("IN")
@@ -167,6 +183,7 @@ CHAT_FLOWS: dict[str, Flow] = {
         chat_agent_transfer,
         chat_transfer_through_queue,
         chat_consult,
+        chat_conference,
         chat_abandoned_in_queue,
         chat_abandoned_in_vq,
         chat_abandoned_while_ringing,
