@@ -25,14 +25,16 @@ from tests.test_ingest import write
 CH1 = {
     "interaction_guid": "CH1", "session_start_ts": 1772442000, "SESSION_DURATION": 30,
     "MSG_FROM_CUSTOMERS_COUNT": 1, "MSG_FROM_AGENTS_COUNT": 1, "UNTIL_FIRST_AGENT_DURATION": 12,
-    "UNTIL_FIRST_REPLY_DURATION": 15, "AGENT_REPLY_DURATION": 10, "HANDLE_COUNT": 1, "HANDLE_DURATION": 18,
-    "AGENTS_COUNT": 1,
+    "UNTIL_FIRST_REPLY_DURATION": 15, "AGENT_REPLY_DURATION": 10, "CUSTOMER_REPLY_DURATION": 0,
+    "CUSTOMER_WAIT_DURATION": 10, "AGENT_WAIT_DURATION": 0, "HANDLE_COUNT": 1, "HANDLE_DURATION": 18,
+    "AGENTS_COUNT": 1, "CHAT_SESSION_DIM_KEY": 1,
 }  # fmt: skip
 CH2 = {
     "interaction_guid": "CH2", "session_start_ts": 1772442000, "SESSION_DURATION": 9,
     "MSG_FROM_CUSTOMERS_COUNT": 0, "MSG_FROM_AGENTS_COUNT": 0, "UNTIL_FIRST_AGENT_DURATION": None,
-    "UNTIL_FIRST_REPLY_DURATION": None, "AGENT_REPLY_DURATION": 0, "HANDLE_COUNT": 0, "HANDLE_DURATION": 0,
-    "AGENTS_COUNT": 0,
+    "UNTIL_FIRST_REPLY_DURATION": None, "AGENT_REPLY_DURATION": 0, "CUSTOMER_REPLY_DURATION": 0,
+    "CUSTOMER_WAIT_DURATION": 0, "AGENT_WAIT_DURATION": 0, "HANDLE_COUNT": 0, "HANDLE_DURATION": 0,
+    "AGENTS_COUNT": 0, "CHAT_SESSION_DIM_KEY": 1,
 }  # fmt: skip
 
 
@@ -54,11 +56,13 @@ def test_the_mart_has_the_table_and_a_second_run_keeps_one_row_per_session(tmp_p
     try:
         rows = con.sql(
             "SELECT c.MEDIA_SERVER_IXN_GUID, c.SESSION_DURATION, c.UNTIL_FIRST_REPLY_DURATION, c.HANDLE_DURATION,"
-            " c.START_DATE_TIME_KEY = c.START_TS - c.START_TS % 900"
+            " c.START_DATE_TIME_KEY = c.START_TS - c.START_TS % 900, d.ENDED_BY"
             " FROM CHAT_SESSION_FACT c JOIN INTERACTION_FACT i USING (INTERACTION_ID)"
+            " JOIN CHAT_SESSION_DIM d ON d.ID = c.CHAT_SESSION_DIM_KEY"  # the join public GIM SQL writes
             " WHERE i.MEDIA_SERVER_IXN_GUID = c.MEDIA_SERVER_IXN_GUID ORDER BY 1"
         ).fetchall()
-        assert rows == [("CH1", 30, 15, 18, True), ("CH2", 9, None, 0, True)]
+        # CH1's customer left at 30 s, before the agent stopped it at 31 s; CH2 was abandoned.
+        assert rows == [("CH1", 30, 15, 18, True, "CUSTOMER"), ("CH2", 9, None, 0, True, "CUSTOMER")]
     finally:
         con.close()
 

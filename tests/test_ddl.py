@@ -150,6 +150,7 @@ def test_tables_in_contract_order() -> None:
         "IRF_USER_DATA_KEYS",
         "INTERACTION_DESCRIPTOR",
         "USER_DATA_CUST_DIM_1",
+        "CHAT_SESSION_DIM",
         "ANCHOR_FLAGS",
         "STG_USER_DATA_REJECT",
         "SM_RES_SESSION_FACT",

@@ -227,9 +227,9 @@ def _chat_walk(draw: st.DrawFn) -> tuple[list[dict[str, Any]], dict[str, Any]]:
             sc.message(ixn, customer(contact))
         if state == "queue":
             op = draw(st.sampled_from(["route", "route_vq", "abandon"]))
-            if op == "abandon":
+            if op == "abandon":  # an agent who had it before a requeue did handle it
                 sc.customer_abandons(ixn, contact)
-                return sc.events, {"abandoned": True, "ended": True}
+                return sc.events, {"abandoned": not connected_once, "ended": True}
             sc.strategy_takes(ixn, "S", q)
             vq = "VQc" if op == "route_vq" else None
             if vq:

@@ -11,6 +11,7 @@ from etl.storage.ddl import duckdb_create_statements, duckdb_missing_columns
 from etl.storage.dimensions import insert_date_times
 from etl.storage.fact_rows import ACTIVE_END_TS
 from etl.storage.views import create_views
+from etl.transform.chat_sessions import ENDED_BY
 from etl.transform.measures import ANCHOR_FLAG_BITS
 
 
@@ -59,9 +60,9 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _no_value_rows(con: duckdb.DuckDBPyConnection) -> None:
-    """ANCHOR_FLAGS: every combination of its flags (the key is their bit mask, `transform.measures`), and the
-    no-value rows (-1) of the user-data dimensions that IRF_USER_DATA_KEYS points at when an IRF has none of
-    their KVPs (https://docs.genesys.com/Documentation/GIM/latest/PDMOra/Table-ANCHOR_FLAGS)."""
+    """ANCHOR_FLAGS: every combination of its flags (the key is their bit mask, `transform.measures`),
+    CHAT_SESSION_DIM's rows (`transform.chat_sessions.ENDED_BY`), and the no-value rows (-1) of the user-data
+    dimensions that IRF_USER_DATA_KEYS points at when an IRF has none of their KVPs (https://docs.genesys.com/Documentation/GIM/latest/PDMOra/Table-ANCHOR_FLAGS)."""
     names = list(ANCHOR_FLAG_BITS)
     rows = [(key, *((key >> i) & 1 for i in range(len(names)))) for key in range(1 << len(names))]
     con.executemany(
@@ -69,6 +70,11 @@ def _no_value_rows(con: duckdb.DuckDBPyConnection) -> None:
         f" SELECT ?, {', '.join('?' for _ in names)}, -1, 0"
         " WHERE NOT EXISTS (SELECT 1 FROM ANCHOR_FLAGS WHERE ANCHOR_FLAGS_KEY = ?)",
         [(*r, r[0]) for r in rows],
+    )
+    con.executemany(
+        "INSERT INTO CHAT_SESSION_DIM (ID, ENDED_BY, CREATE_AUDIT_KEY, UPDATE_AUDIT_KEY) SELECT ?, ?, -1, 0"
+        " WHERE NOT EXISTS (SELECT 1 FROM CHAT_SESSION_DIM WHERE ID = ?)",
+        [(key, name, key) for name, key in ENDED_BY.items()],
     )
     for table, key in (("INTERACTION_DESCRIPTOR", "INTERACTION_DESCRIPTOR_KEY"), ("USER_DATA_CUST_DIM_1", "ID")):
         con.execute(

@@ -8,8 +8,12 @@ analyst_sql_inventory.md); each one is derived here from contract 1.1 events, se
 * SESSION_DURATION: the customer's presence, joining to leaving (or the interaction's end while the customer stays);
 * UNTIL_FIRST_AGENT_DURATION / UNTIL_FIRST_REPLY_DURATION: from the customer joining to the first agent joining /
   the first agent message (NULL, GIM's no value, when none came: an abandoned chat);
-* AGENT_REPLY_DURATION: the time customers waited for agents, summed over every turn (from the first customer message
-  of a turn to the agent message that answers it);
+* turn measures [I], read from public GIM SQL's column comments (CHAT_SESSION_FACT's "time the agent spent replying
+  to the customer", "time the customer waited for the agent's response", and the customer's counterparts): a turn is
+  a run of messages from one side; the side that answers REPLIED from the turn's last message (AGENT_REPLY_DURATION,
+  CUSTOMER_REPLY_DURATION) and the writer WAITED from the turn's first message (CUSTOMER_WAIT_DURATION,
+  AGENT_WAIT_DURATION), summed over the session;
+* CHAT_SESSION_DIM_KEY: who ended the session (CHAT_SESSION_DIM.ENDED_BY: CUSTOMER, AGENT or SYSTEM) [I];
 * HANDLE_COUNT / HANDLE_DURATION / AGENTS_COUNT: the agents' handling of the customer (their IRFs' CUSTOMER_HANDLE_COUNT
   and CUSTOMER_TALK_DURATION: a consulted agent is not handling the customer, talk after the customer left is not
   handling) and the distinct agents engaged in the session; bots never have an IRF, so they never count (contract
@@ -30,12 +34,19 @@ CHAT_SESSION_SCHEMA = {
     "UNTIL_FIRST_AGENT_DURATION": pl.Int32,
     "UNTIL_FIRST_REPLY_DURATION": pl.Int32,
     "AGENT_REPLY_DURATION": pl.Int32,
+    "CUSTOMER_REPLY_DURATION": pl.Int32,
+    "CUSTOMER_WAIT_DURATION": pl.Int32,
+    "AGENT_WAIT_DURATION": pl.Int32,
     "HANDLE_COUNT": pl.Int32,
     "HANDLE_DURATION": pl.Int32,
     "AGENTS_COUNT": pl.Int32,
+    "CHAT_SESSION_DIM_KEY": pl.Int32,
 }
 
-_SESSION_EVENTS = ("EventPartyAdded", "EventPartyRemoved", "EventChatMessage")
+#: CHAT_SESSION_DIM's rows: who ended the session (public GIM SQL reads `CHAT_SESSION_DIM.ENDED_BY = 'AGENT'`).
+ENDED_BY: dict[str, int] = {"CUSTOMER": 1, "AGENT": 2, "SYSTEM": 3}
+
+_SESSION_EVENTS = ("EventPartyAdded", "EventPartyRemoved", "EventChatMessage", "EventProcessingStopped")
 
 
 def _seconds(later: pl.Expr, earlier: pl.Expr) -> pl.Expr:
@@ -52,7 +63,7 @@ def chat_session_frame(
         return pl.DataFrame(schema=CHAT_SESSION_SCHEMA)
     ev = (
         events.filter(pl.col("event").is_in(_SESSION_EVENTS))
-        .select(interaction_guid="interaction_id", event="event", ts_ms="ts_ms", party="party_type")
+        .select(interaction_guid="interaction_id", event="event", ts_ms="ts_ms", party="party_type", actor="actor_type")
         .join(ixns.select("interaction_guid"), on="interaction_guid", how="semi")
         .sort("interaction_guid", "ts_ms", maintain_order=True)
     )
@@ -66,6 +77,8 @@ def chat_session_frame(
         first_reply=pl.col("ts_ms").filter(agent & message).min(),
         MSG_FROM_CUSTOMERS_COUNT=(customer & message).sum().cast(pl.Int32),
         MSG_FROM_AGENTS_COUNT=(agent & message).sum().cast(pl.Int32),
+        stopped=pl.col("ts_ms").filter(pl.col("event") == "EventProcessingStopped").min(),
+        stopped_by=pl.col("actor").filter(pl.col("event") == "EventProcessingStopped").first(),
     )
     # GIM writes the row from Chat Server's end-of-session statistics: a session still open (the customer in it and
     # the interaction not stopped) has no row yet; the run that sees its end writes it.
@@ -76,6 +89,7 @@ def chat_session_frame(
     )
     start = pl.col("joined")
     end = pl.coalesce(pl.col("left"), pl.col("end_ts") * 1000)
+    left_first = pl.col("left").is_not_null() & (pl.col("left") <= pl.col("stopped")).fill_null(True)
     sessions = per.select(
         "interaction_guid",
         "MSG_FROM_CUSTOMERS_COUNT",
@@ -84,29 +98,50 @@ def chat_session_frame(
         SESSION_DURATION=pl.max_horizontal(_seconds(end, start), pl.lit(0, pl.Int32)),
         UNTIL_FIRST_AGENT_DURATION=_seconds(pl.col("first_agent"), start),
         UNTIL_FIRST_REPLY_DURATION=_seconds(pl.col("first_reply"), start),
+        # [I] who ended it: the customer leaving before the stop, else the agent who stopped it, else the system
+        # (a media server or strategy closing the session).
+        CHAT_SESSION_DIM_KEY=pl.when(left_first)
+        .then(ENDED_BY["CUSTOMER"])
+        .when(pl.col("stopped_by") == "Agent")
+        .then(ENDED_BY["AGENT"])
+        .otherwise(ENDED_BY["SYSTEM"])
+        .cast(pl.Int32),
     )
     return (
         sessions.join(_reply_waits(ev), on="interaction_guid", how="left")
         .join(_handling(irfs), on="interaction_guid", how="left")
-        .with_columns(pl.col("AGENT_REPLY_DURATION", "HANDLE_COUNT", "HANDLE_DURATION", "AGENTS_COUNT").fill_null(0))
+        .with_columns(pl.col(*_TURN_MEASURES, "HANDLE_COUNT", "HANDLE_DURATION", "AGENTS_COUNT").fill_null(0))
         .select(list(CHAT_SESSION_SCHEMA))
         .cast(CHAT_SESSION_SCHEMA)  # type: ignore[arg-type]
         .sort("interaction_guid")
     )
 
 
+_TURN_MEASURES = ("AGENT_REPLY_DURATION", "CUSTOMER_REPLY_DURATION", "CUSTOMER_WAIT_DURATION", "AGENT_WAIT_DURATION")
+
+
 def _reply_waits(ev: pl.DataFrame) -> pl.DataFrame:
-    """Per interaction, the sum of the waits from the first customer message of each turn to the agent's answer."""
+    """Per interaction, the turn measures: a turn is a run of messages from one side (customer or agents); when
+    the other side answers, the answerer replied from the *last* message of the turn (its REPLY duration) and the
+    writer waited from the *first* (its WAIT duration)."""
     msgs = ev.filter((pl.col("event") == "EventChatMessage") & pl.col("party").is_in(["Customer", "Agent"]))
-    turns = msgs.with_columns(
-        turn_start=pl.col("party").ne_missing(pl.col("party").shift(1).over("interaction_guid"))
-    ).filter("turn_start")
-    waits = turns.with_columns(
-        prev_party=pl.col("party").shift(1).over("interaction_guid"),
-        prev_ts=pl.col("ts_ms").shift(1).over("interaction_guid"),
-    ).filter((pl.col("party") == "Agent") & (pl.col("prev_party") == "Customer"))
-    return waits.group_by("interaction_guid").agg(
-        AGENT_REPLY_DURATION=((pl.col("ts_ms") - pl.col("prev_ts")) // 1000).sum()
+    turns = (
+        msgs.with_columns(turn=pl.col("party").ne_missing(pl.col("party").shift(1).over("interaction_guid")))
+        .with_columns(turn=pl.col("turn").cast(pl.Int32).cum_sum().over("interaction_guid"))
+        .group_by("interaction_guid", "turn")
+        .agg(party=pl.col("party").first(), first=pl.col("ts_ms").min(), last=pl.col("ts_ms").max())
+        .sort("interaction_guid", "turn")
+    )
+    answers = turns.with_columns(
+        reply=(pl.col("first") - pl.col("last").shift(1).over("interaction_guid")) // 1000,
+        wait=(pl.col("first") - pl.col("first").shift(1).over("interaction_guid")) // 1000,
+    ).filter(pl.col("turn") > 1)
+    by_agent, by_customer = pl.col("party") == "Agent", pl.col("party") == "Customer"
+    return answers.group_by("interaction_guid").agg(
+        AGENT_REPLY_DURATION=pl.col("reply").filter(by_agent).sum(),
+        CUSTOMER_WAIT_DURATION=pl.col("wait").filter(by_agent).sum(),
+        CUSTOMER_REPLY_DURATION=pl.col("reply").filter(by_customer).sum(),
+        AGENT_WAIT_DURATION=pl.col("wait").filter(by_customer).sum(),
     )
 
 
