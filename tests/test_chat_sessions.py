@@ -100,3 +100,60 @@ def test_counts_and_waits_agree_with_the_messages(chat: tuple[list[dict], int, i
     assert 0 <= row["AGENT_REPLY_DURATION"] <= row["SESSION_DURATION"]
     if from_customers == 0 or from_agents == 0:
         assert row["AGENT_REPLY_DURATION"] == 0
+
+
+def test_an_analysts_chat_report_in_tsql_returns_the_golden_numbers(tmp_path_factory) -> None:
+    """fixtures/gim_sql_chat/chat_agents.tsql.sql (IRF joined to CHAT_SESSION_FACT and CHAT_SESSION_DIM, as public
+    GIM chat reports do) through the SQL layer, on a mart of the golden chat flows, against those flows' golden rows."""
+    from collections import defaultdict
+
+    import polars as pl
+
+    from etl.bi.compat import run_gim_sql
+    from etl.simulate.flows import CHAT_FLOWS
+    from tests.conftest import FIXTURES, load_mart
+
+    dirs = [FIXTURES / "flows" / f for f in CHAT_FLOWS]
+    sessions = {
+        r["IXN"]: r
+        for d in dirs
+        for r in pl.read_csv(d / "expected_chat_session.csv", infer_schema_length=0).to_dicts()
+    }
+    acc: dict[str, dict[str, set | int]] = defaultdict(
+        lambda: {"chats": set(), "ended": set(), "unanswered": set(), "transferred": set(), "h": 0, "f": 0, "r": 0}
+    )
+    for d in dirs:
+        for r in pl.read_csv(d / "hold=0,ixnq=0,wb=0" / "expected_irf.csv", infer_schema_length=0).to_dicts():
+            s = sessions.get(r["IXN"])
+            if s is None or not r["RESOURCE"].startswith("agent"):
+                continue  # no session row yet (still open), or an IRF that ended in mediation
+            a = acc[r["RESOURCE"]]
+            if int(s["AGENTS_COUNT"]) > 0:
+                a["chats"].add(r["IXN"])
+            if s["ENDED_BY"] == "AGENT":
+                a["ended"].add(r["IXN"])
+            if r["RESULT_REASON"] in ("AbandonedWhileRinging", "AbandonedFromHold"):
+                a["unanswered"].add(r["IXN"])
+            if r["TECHNICAL_RESULT"] == "Transferred":
+                a["transferred"].add(r["IXN"])
+            a["h"] += int(s["HANDLE_DURATION"])
+            a["f"] += int(s["UNTIL_FIRST_REPLY_DURATION"] or 0) - int(s["UNTIL_FIRST_AGENT_DURATION"] or 0)
+            a["r"] += int(s["AGENT_REPLY_DURATION"])
+    expected = [
+        {"AGENT": g, "CHATS": len(a["chats"]), "ENDED_BY_AGENT": len(a["ended"]), "UNANSWERED": len(a["unanswered"]),
+         "TRANSFERRED": len(a["transferred"]), "HANDLE_TIME": a["h"], "FIRST_RESPONSE_TIME": a["f"],
+         "AGENT_REPLY_TIME": a["r"]}
+        for g, a in sorted(acc.items())
+    ]  # fmt: skip
+    db = load_mart(tmp_path_factory, *dirs)
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        sql = (FIXTURES / "gim_sql_chat" / "chat_agents.tsql.sql").read_text()
+        got = [
+            {k: int(v) if k != "AGENT" else v for k, v in row.items()}
+            for row in run_gim_sql(con, sql, "tsql").to_dicts()
+        ]
+    finally:
+        con.close()
+    assert got == expected
+    assert sum(r["UNANSWERED"] for r in got) == 1 and sum(r["TRANSFERRED"] for r in got) == 2
