@@ -54,3 +54,19 @@ def test_materialize_runs_graph_and_blocking_checks(tmp_path: Path) -> None:
     audit_meta = mats["mart/CTL_AUDIT_LOG"].materialization.metadata
     assert audit_meta["events_loaded"].value == 12
     assert query(db, "SELECT count(*) AS n FROM INTERACTION_RESOURCE_FACT")["n"][0] == 2
+
+
+def test_every_gim_option_travels_through_dagster_run_config() -> None:
+    """Run config is how the CLI, the launchpad and schedules hand options to the assets: an option missing from it
+    would be silently replaced by its default (online-media-types once was)."""
+    from etl.domain.options import GimOptions
+    from etl.orchestration.config import GimOptionsConfig
+
+    options = GimOptions.load(
+        None,
+        ["online-media-types=chat,sms", "populate-workbin-as-hold=true", "service-objective=30", "date-time-tz=UTC"],
+    )
+    config = GimOptionsConfig(**GimOptionsConfig.from_options(options))
+    assert config.to_options() == options
+    carried = set(GimOptionsConfig.model_fields) - {"user_data_json"}
+    assert carried == set(GimOptions.model_fields) - {"user_data"}

@@ -21,6 +21,7 @@ from etl.simulate.golden import (
     OPTION_SETTINGS,
     chat_session_path,
     expected_paths,
+    offline_paths,
     query_chat_sessions,
     query_flow,
     setting_name,
@@ -101,3 +102,26 @@ def test_workbin_hold_measures_the_time_in_the_own_workbin(flows_mart) -> None:
     else:
         assert out["HOLD_COUNT"].to_list() == [0, 0]
         assert out.filter(pl.col("RESOURCE_ROLE") == "Puller")["MEDIATION_DURATION"].to_list() == [3600]
+
+
+@pytest.fixture(scope="module")
+def offline_mart(tmp_path_factory: pytest.TempPathFactory):
+    """Every flow with chat offline (`online-media-types` empty): the chat flows then follow the e-mail rules."""
+    db = tmp_path_factory.mktemp("offline") / "mart.duckdb"
+    assert run_cli("--events", str(FLOWS_DIR), "--db", str(db), "--option", "online-media-types=") == 0
+    con = duckdb.connect(str(db), read_only=True)
+    yield con
+    con.close()
+
+
+@pytest.mark.parametrize("flow", list(CHAT_FLOWS))
+def test_chat_flow_offline_matches_its_golden_rows_and_has_no_online_facts(offline_mart, flow: str) -> None:
+    irf, msf = query_flow(offline_mart, f"{flow}:")
+    irf_path, msf_path = offline_paths(flow)
+    assert irf.equals(pl.read_csv(irf_path, schema=irf.schema)), f"IRF rows differ from {irf_path}"
+    assert msf.equals(pl.read_csv(msf_path, schema=msf.schema)), f"MSF rows differ from {msf_path}"
+    # No customer in a session offline: no customer abandonment, no session row, no customer-left flag.
+    online = {"AbandonedWhileQueued", "AbandonedWhileRinging"}
+    assert not online & set(irf["RESULT_REASON"]) and not online & set(msf["RESULT_REASON"])
+    assert query_chat_sessions(offline_mart, f"{flow}:").height == 0
+    assert all(k & 32 == 0 for k in irf["ANCHOR_FLAGS_KEY"].fill_null(0))

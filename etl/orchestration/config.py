@@ -46,11 +46,14 @@ class _OptionsConfig(dg.Config):
     def from_options(cls, options: GimOptions) -> dict[str, object]:
         values: dict[str, object] = options.model_dump(include=set(_SCALAR_FIELDS))
         values["user_data_json"] = options.user_data.model_dump_json(by_alias=True)
+        values["online_media_types"] = list(options.online_media_types)
         return values
 
 
-#: Options Dagster's run config carries: the scalar ones (the [user-data] mapping stays the config file's).
+#: Options Dagster's run config carries: the scalar ones (the [user-data] mapping travels as JSON) and the list of
+#: online media types.
 _SCALAR_FIELDS = {n: f for n, f in GimOptions.model_fields.items() if f.annotation in (bool, int, str)}
+_ONLINE = GimOptions.model_fields["online_media_types"]
 
 
 #: The ``[gim-etl-populate]`` options as Dagster run config: `GimOptions`' fields (underscored names, defaults,
@@ -60,6 +63,7 @@ GimOptionsConfig = create_model(
     __base__=_OptionsConfig,
     __doc__="GIM's [gim-etl-populate] options (see etl.domain.options.GimOptions).",
     user_data_json=(str, Field("", description="The [user-data] mapping as JSON (empty: GIM's standard keys).")),
+    online_media_types=(list[str], Field(list(_ONLINE.default), description=_ONLINE.description)),
     **{name: (f.annotation, Field(f.default, description=f.description)) for name, f in _SCALAR_FIELDS.items()},
 )
 

@@ -114,6 +114,15 @@ def expected_paths(flow: str, options: dict[str, bool]) -> tuple[Path, Path]:
     return base / "expected_irf.csv", base / "expected_msf.csv"
 
 
+#: The chat flows are also kept with chat offline (`online-media-types` empty): the e-mail rules then apply to them.
+OFFLINE = {"online-media-types": []}
+
+
+def offline_paths(flow: str) -> tuple[Path, Path]:
+    base = FLOWS_DIR / flow / "online-media-types=none"
+    return base / "expected_irf.csv", base / "expected_msf.csv"
+
+
 def write(tmp: Path) -> None:
     """Write fixtures/flows/<flow>/events.jsonl and the expected rows of every option setting (documented.yaml is
     written by hand)."""
@@ -135,6 +144,16 @@ def write(tmp: Path) -> None:
             if flow in CHAT_FLOWS and not any(options.values()):
                 query_chat_sessions(con, f"{flow}:").write_csv(chat_session_path(flow))
         con.close()
+    db = tmp / "offline.duckdb"
+    load_files([FLOWS_DIR], db, GimOptions.model_validate(OFFLINE))
+    con = connect(db, read_only=True)
+    for flow in CHAT_FLOWS:
+        irf, msf = query_flow(con, f"{flow}:")
+        irf_path, msf_path = offline_paths(flow)
+        irf_path.parent.mkdir(parents=True, exist_ok=True)
+        irf.write_csv(irf_path)
+        msf.write_csv(msf_path)
+    con.close()
 
 
 def main() -> None:
