@@ -220,3 +220,46 @@ def test_a_dangling_reference_rolls_the_whole_publish_back(sample_db: Path, publ
     with pytest.raises(PublishReferenceError, match="has no row in RESOURCE_"):
         publish_postgres(broken, published, "broken")
     assert _pg(published, "public", "SELECT count(*) FROM pg_namespace WHERE nspname = 'broken'") == [(0,)]
+
+
+@pytest.fixture(scope="module")
+def multi_tenant_day(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """A generated day of two tenants (chat, e-mail and workitems, their own seeds), interleaved in two files."""
+    import json
+
+    from etl.simulate.generator import GeneratorConfig, write_files
+
+    out = tmp_path_factory.mktemp("tenants")
+    lines: list[str] = []
+    for n, tenant in enumerate(("Acme", "Globex")):
+        cfg = GeneratorConfig(interactions_per_day=150, agents=12, files=1, seed=40 + n)
+        for path in write_files(cfg, out / tenant):
+            for line in path.read_text(encoding="utf-8").splitlines():
+                lines.append(json.dumps({**json.loads(line), "tenant": tenant}))
+    files = [out / "day-a.jsonl", out / "day-b.jsonl"]
+    for k, path in enumerate(files):
+        path.write_text("".join(line + "\n" for line in lines[k::2]), encoding="utf-8")
+    return files
+
+
+def test_a_multi_tenant_day_publishes_one_schema_per_tenant_equal_to_its_mart(
+    multi_tenant_day: list[Path],
+    pg_cluster: Cluster,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    from etl.domain.options import GimOptions
+    from etl.pipeline.tenants import load_tenant
+
+    dsn, seen = pg_cluster.dsn(), {}
+    for tenant in ("Acme", "Globex"):
+        run = load_tenant(multi_tenant_day, tmp_path / "marts", tenant, GimOptions())
+        schema = f"t_{tenant.lower()}"
+        publish_postgres(run.mart, dsn, schema)
+        _assert_same_tables(run.mart, dsn, schema)
+        seen[tenant] = {g for (g,) in _pg(dsn, schema, "SELECT media_server_ixn_guid FROM interaction_fact")}
+        names = {n for (n,) in _pg(dsn, schema, "SELECT tenant_name FROM tenant WHERE tenant_key > 0")}
+        assert tenant in names and not names & ({"Acme", "Globex"} - {tenant})  # (and GIM's default tenant)
+        media = {m for (m,) in _pg(dsn, schema, "SELECT DISTINCT m.media_name FROM interaction_fact i"
+                                                " JOIN media_type m USING (media_type_key)")}  # fmt: skip
+        assert media == {"Email", "Chat", "Workitem"}
+    assert seen["Acme"] and seen["Globex"] and not seen["Acme"] & seen["Globex"]
