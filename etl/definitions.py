@@ -12,6 +12,7 @@ from etl.orchestration.checks import CHECKS, WARN_CHECKS
 from etl.orchestration.config import MartResource
 from etl.orchestration.publish import PostgresTarget, postgres_mart
 from etl.orchestration.tenants import JOBS as TENANT_JOBS
+from etl.orchestration.tenants import SENSORS as TENANT_SENSORS
 from etl.orchestration.tenants import TenantMarts
 from etl.settings import env_name, runtime
 
@@ -51,6 +52,6 @@ defs = dg.Definitions(
     asset_checks=[*CHECKS, *WARN_CHECKS],
     jobs=[gim_etl_job, daily_rederive_job, *TENANT_JOBS],
     schedules=[daily_schedule],
-    sensors=[landing_sensor],
+    sensors=[landing_sensor, *TENANT_SENSORS],
     resources={"mart_db": _mart_resource(), "pg_target": _pg_target(), "marts": _tenant_marts()},
 )

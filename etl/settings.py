@@ -25,6 +25,11 @@ class RuntimeSettings(BaseSettings):
         "out/tenants", description="Where the per-tenant marts live: <mart_dir>/<tenant>/gim_mart.duckdb."
     )
     landing_dir: str = Field("landing", description="The directory `landing_sensor` watches for new event files.")
+    tenant_landing_dir: str = Field(
+        "landing-tenants",
+        description="The directory `tenant_landing_sensor` watches: files of any tenants, each event's `tenant` "
+        "picks its mart; a tenant seen for the first time is added as a partition.",
+    )
     # -- windows
     late_arrival_window_hours: int = Field(
         24,

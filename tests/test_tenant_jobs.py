@@ -127,3 +127,44 @@ def _wait_for_runs(home: Path, n: int, deadline_s: float) -> list:
             seen = [(r.dagster_run.tags.get(TENANT_TAG), r.dagster_run.status.value) for r in records]
         assert time.monotonic() < end, f"runs not finished after {deadline_s} s: {seen}"
         time.sleep(2)
+
+
+def test_tenant_landing_sensor_adds_new_tenants_and_starts_one_run_each(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Files of several tenants land: each tenant they hold (untagged and non-JSON lines: the default tenant) gets a
+    run over them, a tenant seen for the first time becomes a partition, and the same files are never run twice."""
+    from etl.orchestration.tenants import TENANTS as TENANT_PARTITIONS
+    from etl.orchestration.tenants import tenant_landing_sensor
+
+    landing = tmp_path / "landing"
+    files = write_tenant_inputs(landing, {"Resources": ["events-000.jsonl"], "Acme": ["events-001.jsonl"]})
+    old = time.time() - 60
+    for f in files:
+        os.utime(f, (old, old))
+    monkeypatch.setenv("GIM_ETL_TENANT_LANDING_DIR", str(landing))
+    marts = TenantMarts(mart_dir=str(tmp_path / "marts"))
+    with dg.DagsterInstance.ephemeral() as instance:
+        add_tenants(instance, ["Resources"])
+        first = tenant_landing_sensor(dg.build_sensor_context(instance=instance))
+        assert isinstance(first, dg.SensorResult)
+        assert [r.partition_key for r in first.run_requests] == ["Acme", "Resources"]
+        (added,) = first.dynamic_partitions_requests
+        assert added.partitions_def_name == TENANT_PARTITIONS.name and list(added.partition_keys) == ["Acme"]
+        again = tenant_landing_sensor(dg.build_sensor_context(instance=instance, cursor=first.cursor))
+        assert isinstance(again, dg.SkipReason)
+        # What the daemon does with the result: add the partition, then run the request.
+        instance.add_dynamic_partitions(added.partitions_def_name, list(added.partition_keys))
+        request = first.run_requests[0]
+        run = tenant_load_job.execute_in_process(
+            run_config=request.run_config, partition_key=request.partition_key, instance=instance,
+            resources={"marts": marts},
+        )  # fmt: skip
+        assert run.success and run.dagster_run.tags[TENANT_TAG] == "Acme"
+        names = query(tmp_path / "marts" / "Acme" / "gim_mart.duckdb", "SELECT DISTINCT TENANT_NAME FROM TENANT")
+        assert "Acme" in names["TENANT_NAME"].to_list()
+    (landing / "bad-tenant.jsonl").write_text('{"tenant": "../etc", "event": "EventX"}\n')
+    os.utime(landing / "bad-tenant.jsonl", (old, old))
+    with dg.DagsterInstance.ephemeral() as instance:
+        skipped = tenant_landing_sensor(dg.build_sensor_context(instance=instance, cursor=first.cursor))
+        assert isinstance(skipped, dg.SkipReason) and "not usable as a directory name" in str(skipped.skip_message)

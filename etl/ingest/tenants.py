@@ -60,3 +60,40 @@ def _rewrite(path: Path, predicate: str, tenant: str) -> int:
         con.close()
     os.replace(tmp, path)
     return int(total - n)
+
+
+def tenants_in(files: list[Path]) -> set[str]:
+    """The tenants whose lines `files` hold: each event's `tenant`, the default tenant for untagged events and for
+    lines that are not JSON objects (their quarantine rows are the default tenant's). Read line by line (NDJSON,
+    gzip) or by column (Parquet) without staging anything; a tenant name unusable as a directory raises."""
+    import gzip
+    import json
+
+    found: set[str] = set()
+    for path in files:
+        name = path.name.lower()
+        if name.endswith(".parquet"):
+            import pyarrow.parquet as pq
+
+            schema = pq.read_schema(path)
+            if "tenant" not in schema.names:
+                found.add(DEFAULT_TENANT)
+                continue
+            column = pq.read_table(path, columns=["tenant"]).column("tenant").to_pylist()
+            found |= {t or DEFAULT_TENANT for t in set(column)}
+            continue
+        opener = gzip.open if name.endswith(".gz") else open
+        with opener(path, "rt", encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                if not line.strip():
+                    continue
+                try:
+                    value = json.loads(line)
+                except ValueError:
+                    found.add(DEFAULT_TENANT)
+                    continue
+                tenant = value.get("tenant") if isinstance(value, dict) else None
+                found.add(tenant if isinstance(tenant, str) and tenant else DEFAULT_TENANT)
+    for tenant in found:
+        check_tenant(tenant)
+    return found

@@ -16,15 +16,17 @@ from typing import Any
 import dagster as dg
 from pydantic import Field
 
+from etl.ingest.landing import scan_landing
+from etl.ingest.tenants import tenants_in
 from etl.orchestration.assets import DAILY
 from etl.orchestration.config import GimOptionsConfig
 from etl.pipeline.tenants import DEFAULT_TENANT, TenantRun, load_tenant, rederive_tenant, tenant_mart_path
-from etl.settings import RuntimeSettings
+from etl.settings import RuntimeSettings, runtime
 
 #: The run tag of the tenant a run writes: the key of the one-writer-per-tenant limit.
 TENANT_TAG = "gim/tenant"
 
-#: Tenants are added at run time (`dagster instance`/UI, `add_tenants`, or the landing of a new tenant's files).
+#: Tenants are added at run time (the UI, `add_tenants`, or `tenant_landing_sensor` when a new tenant's files land).
 TENANTS = dg.DynamicPartitionsDefinition(name="tenant")
 
 #: Tenant x event-time day: the unit of a re-derive backfill.
@@ -125,6 +127,31 @@ def tenant_rederive_job() -> None:
     rederive_tenant_day()
 
 
+@dg.sensor(job=tenant_load_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.STOPPED)
+def tenant_landing_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
+    """New or changed files in the tenant landing directory (cursor: name + mtime): every tenant they hold gets a
+    `tenant_load_job` run over them (its run leaves the other tenants' lines out), and a tenant seen for the first
+    time is added to the `tenant` partitions first."""
+    directory = runtime().tenant_landing_dir
+    files, cursor = scan_landing(directory, context.cursor, min_age_s=10)
+    if not files:
+        return dg.SkipReason(f"no new event files in {directory}")
+    try:
+        tenants = sorted(tenants_in(files))
+    except ValueError as exc:  # a tenant name that cannot name a directory: nothing starts, the files wait
+        return dg.SkipReason(f"{exc}; fix the files in {directory}")
+    batch = "|".join(sorted(f"{p.name}:{p.stat().st_mtime_ns}" for p in files))
+    known = set(context.instance.get_dynamic_partitions(TENANTS.name))
+    config = {"ops": {"load_tenant_files": {"config": {"events": [str(p) for p in files]}}}}
+    requests = [dg.RunRequest(run_key=f"{t}|{batch}", partition_key=t, run_config=config) for t in tenants]
+    new = [t for t in tenants if t not in known]
+    return dg.SensorResult(
+        run_requests=requests,
+        dynamic_partitions_requests=[TENANTS.build_add_request(new)] if new else [],
+        cursor=cursor,
+    )
+
+
 def add_tenants(instance: dg.DagsterInstance, tenants: list[str]) -> None:
     """Register tenants as partitions of `TENANTS` (names are checked: they become directory names)."""
     for t in tenants:
@@ -133,4 +160,15 @@ def add_tenants(instance: dg.DagsterInstance, tenants: list[str]) -> None:
 
 
 JOBS = [tenant_load_job, tenant_rederive_job]
-__all__ = ["DEFAULT_TENANT", "JOBS", "TENANTS", "TENANT_DAYS", "TENANT_TAG", "TenantMarts", "add_tenants"]
+SENSORS = [tenant_landing_sensor]
+__all__ = [
+    "DEFAULT_TENANT",
+    "JOBS",
+    "SENSORS",
+    "TENANTS",
+    "TENANT_DAYS",
+    "TENANT_TAG",
+    "TenantMarts",
+    "add_tenants",
+    "tenant_landing_sensor",
+]
