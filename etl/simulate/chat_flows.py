@@ -152,17 +152,8 @@ def chat_bot_then_agent(sc: Scenario, c: Cast) -> None:
     """A bot greets the customer before the chat is queued; a strategy then routes it to agent 1. The bot gets no
     IRF and its time is neither mediation nor handling (contract 1.1)."""
     ixn, q = c.ix("IN"), queue(c.iq1)
-    sc.emit(
-        "EventInteractionSubmitted",
-        ixn,
-        media_type="chat",
-        interaction_type="Inbound",
-        interaction_subtype="InboundNew",
-        actor=CHAT_SERVER,
-        queue=q,
-        user_data={"subject": "Billing question", "CustomerID": "C000043", "ServiceType": "Billing"},
-    )
-    sc.emit("EventPartyAdded", ixn, party=customer(c.contact))
+    user_data = {"subject": "Billing question", "CustomerID": "C000043", "ServiceType": "Billing"}
+    sc.chat_submitted(ixn, c.iq1, c.contact, user_data=user_data)
     sc.wait(1 * c.t).bot_joins(ixn, BOT).message(ixn, bot(BOT), 35)
     sc.wait(8 * c.t).message(ixn, customer(c.contact), 30)
     sc.wait(4 * c.t).message(ixn, bot(BOT), 45)

@@ -259,9 +259,8 @@ class Scenario:
         return self
 
     # -- online sessions (contract 1.1) ---------------------------------------------------------------
-    def chat_inbound(self, ixn: str, q: str, contact: str, **attrs: Any) -> Scenario:
-        """The Chat Server opens a session: the customer joins and the chat waits in the interaction queue."""
-        qd = queue(q)
+    def chat_submitted(self, ixn: str, q: str, contact: str, **attrs: Any) -> Scenario:
+        """The Chat Server opens a session for interaction queue `q` and the customer joins it."""
         self.emit(
             "EventInteractionSubmitted",
             ixn,
@@ -269,11 +268,16 @@ class Scenario:
             interaction_type="Inbound",
             interaction_subtype="InboundNew",
             actor=CHAT_SERVER,
-            queue=qd,
+            queue=queue(q),
             **attrs,
         )
         self.emit("EventPartyAdded", ixn, party=customer(contact))
-        self.emit("EventPlacedInQueue", ixn, queue=qd, actor=CHAT_SERVER)
+        return self
+
+    def chat_inbound(self, ixn: str, q: str, contact: str, **attrs: Any) -> Scenario:
+        """A session opens and the chat waits in the interaction queue."""
+        self.chat_submitted(ixn, q, contact, **attrs)
+        self.emit("EventPlacedInQueue", ixn, queue=queue(q), actor=CHAT_SERVER)
         return self
 
     def message(self, ixn: str, party: dict[str, Any], length: int | None = None) -> Scenario:
