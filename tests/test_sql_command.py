@@ -72,3 +72,17 @@ def test_a_query_duckdb_rejects_exits_1(flows_db: Path, tmp_path: Path, capsys: 
     bad.write_text("SELECT NO_SUCH_COLUMN FROM RESOURCE_")
     assert _sql("--db", str(flows_db), "--dialect", "tsql", str(bad)) == 1
     assert "failed:" in capsys.readouterr().out
+
+
+def test_a_pipe_is_a_sql_file(flows_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`gim-etl sql ... <(echo "...")`: the shell hands over a pipe, not a regular file."""
+    import os
+    import threading
+
+    fifo = tmp_path / "query.sql"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=lambda: fifo.write_text("SELECT count(*) AS n FROM INTERACTION_FACT"))
+    writer.start()
+    assert _sql("--db", str(flows_db), "--dialect", "postgres", str(fifo)) == 0
+    writer.join()
+    assert "1 row(s)" in capsys.readouterr().out

@@ -84,8 +84,11 @@ def _check(args: argparse.Namespace, console: Console) -> tuple[Path, str, str, 
         return bad(f"no such mart file: {args.db}")
     if args.file == "-":
         sql = sys.stdin.read()
-    elif Path(args.file).is_file():
-        sql = Path(args.file).read_text(encoding="utf-8")
+    elif Path(args.file).exists() and not Path(args.file).is_dir():  # a file, or a pipe such as <(echo ...)
+        try:
+            sql = Path(args.file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            return bad(f"cannot read the SQL file {args.file}: {exc}")
     else:
         return bad(f"no such SQL file: {args.file}")
     return db, dialect, sql, params
