@@ -63,37 +63,25 @@ def _rewrite(path: Path, predicate: str, tenant: str) -> int:
 
 
 def tenants_in(files: list[Path]) -> set[str]:
-    """The tenants whose lines `files` hold: each event's `tenant`, the default tenant for untagged events and for
-    lines that are not JSON objects (their quarantine rows are the default tenant's). Read line by line (NDJSON,
-    gzip) or by column (Parquet) without staging anything; a tenant name unusable as a directory raises."""
-    import gzip
-    import json
+    """The tenants whose lines `files` hold, by the rule a staged run filters with (`QUARANTINE_TENANT_SQL`: a JSON
+    object's `tenant`, else the default tenant, also for lines that are not JSON and files that cannot be read).
+    The files are read by the ingestion's own reader (`etl.ingest.files.read_chunks`: gzip, Parquet, URLs), nothing
+    is staged; a tenant name unusable as a directory raises."""
+    from etl.ingest.files import read_chunks
 
     found: set[str] = set()
-    for path in files:
-        name = path.name.lower()
-        if name.endswith(".parquet"):
-            import pyarrow.parquet as pq
-
-            schema = pq.read_schema(path)
-            if "tenant" not in schema.names:
+    con = connect()
+    try:
+        for unit in read_chunks(files, con.cursor()):
+            if isinstance(unit, dict):  # unreadable: its quarantine row is the default tenant's
                 found.add(DEFAULT_TENANT)
                 continue
-            column = pq.read_table(path, columns=["tenant"]).column("tenant").to_pylist()
-            found |= {t or DEFAULT_TENANT for t in set(column)}
-            continue
-        opener = gzip.open if name.endswith(".gz") else open
-        with opener(path, "rt", encoding="utf-8", errors="replace") as fh:
-            for line in fh:
-                if not line.strip():
-                    continue
-                try:
-                    value = json.loads(line)
-                except ValueError:
-                    found.add(DEFAULT_TENANT)
-                    continue
-                tenant = value.get("tenant") if isinstance(value, dict) else None
-                found.add(tenant if isinstance(tenant, str) and tenant else DEFAULT_TENANT)
+            con.register("_lines", unit.lines.select(["line"]).rename_columns(["RAW"]))
+            rows = con.sql(f"SELECT DISTINCT {QUARANTINE_TENANT_SQL} FROM _lines WHERE trim(RAW) <> ''").fetchall()
+            con.unregister("_lines")
+            found |= {t for (t,) in rows}
+    finally:
+        con.close()
     for tenant in found:
         check_tenant(tenant)
     return found
