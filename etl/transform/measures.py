@@ -44,6 +44,10 @@ _ZERO_FAMILIES = ("dial", "customer_dial", "cons_init_dial", "post_cons_xfer_rin
 _ZERO_FAMILIES += ("post_cons_xfer_hold", "conf_init_hold")
 
 
+#: When the IRF's resource was connected: its span starts with the mediation, then it rang (`metrics.irf_metrics`).
+_CONNECTED_TS = pl.col("start_ts") + pl.col("mediation_duration") + pl.col("ring_duration")
+
+
 def _part(cond: pl.Expr, measure: str) -> pl.Expr:
     return pl.when(cond).then(pl.col(measure)).otherwise(0).cast(pl.Int32)
 
@@ -74,7 +78,7 @@ def irf_measures(irfs: pl.DataFrame, interactions: pl.DataFrame, service_objecti
     # Online media: the customer is present while the session lasts, so talk after the customer left the session
     # is not customer time, and the IRF the customer left first is flagged (ANCHOR_FLAGS.CUSTOMER_LEFT_FIRST) [I].
     # Offline media have no Customer party, so `customer_left_ts` is null there.
-    connected = pl.col("start_ts") + pl.col("mediation_duration") + pl.col("ring_duration")
+    connected = _CONNECTED_TS
     ends = connected + pl.col("talk_duration") + pl.col("hold_duration")
     left = pl.col("customer_left_ts")
     after_left = pl.when(left.is_not_null()).then(pl.max_horizontal(ends - pl.max_horizontal(left, connected), 0))
@@ -97,7 +101,7 @@ def _conferences_initiated(irfs: pl.DataFrame) -> pl.DataFrame:
     """CONFERENCE_INITIATED_COUNT: each conference invitation counts on the inviter's latest IRF of the interaction
     created before the invitee's; CONF_INIT_TALK_*: the time both were engaged, on second boundaries (ended
     facts only; the initiator's hold during the conference is not split out: CONF_INIT_HOLD stays 0)."""
-    connected = pl.col("start_ts") + pl.col("mediation_duration") + pl.col("ring_duration")
+    connected = _CONNECTED_TS
     invites = irfs.filter(pl.col("invite_reason") == "conference").select(
         "interaction_guid",
         _party=pl.col("inviter_id"),
