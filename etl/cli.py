@@ -127,7 +127,7 @@ def _summary(db: str, run_id: str) -> None:
             " FROM CTL_AUDIT_LOG WHERE RUN_ID = ?",
             [run_id],
         ).fetchall()[0]
-        sm = con.execute(
+        more = con.execute(
             "SELECT CHAT_SESSION_FACT_ROWS, SM_RES_SESSION_FACT_ROWS, SM_RES_STATE_FACT_ROWS,"
             " SM_RES_STATE_REASON_FACT_ROWS FROM CTL_AUDIT_LOG WHERE RUN_ID = ?",
             [run_id],
@@ -161,8 +161,8 @@ def _summary(db: str, run_id: str) -> None:
         table.add_row(label, str(value))
     table.add_row("events conflicting (quarantined)", str(row[11] or 0))
     table.add_row("files skipped", str(row[12] or 0))
-    sm_tables = ("CHAT_SESSION_FACT", "SM_RES_SESSION_FACT", "SM_RES_STATE_FACT", "SM_RES_STATE_REASON_FACT")
-    for label, value in zip(sm_tables, sm, strict=True):
+    more_tables = ("CHAT_SESSION_FACT", "SM_RES_SESSION_FACT", "SM_RES_STATE_FACT", "SM_RES_STATE_REASON_FACT")
+    for label, value in zip(more_tables, more, strict=True):
         table.add_row(f"{label} rows written", str(value or 0))
     table.add_row("user-data values not stored (STG_USER_DATA_REJECT)", str(row[9] or 0))
     options = json.loads(row[8])
