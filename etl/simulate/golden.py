@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import itertools
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import duckdb
@@ -126,34 +128,33 @@ def offline_paths(flow: str) -> tuple[Path, Path]:
 def write(tmp: Path) -> None:
     """Write fixtures/flows/<flow>/events.jsonl and the expected rows of every option setting (documented.yaml is
     written by hand)."""
-    from etl.domain.options import GimOptions
-    from etl.pipeline.load import load_files
-
     for flow in DOCUMENTED:
         Scenario().write_ndjson(FLOWS_DIR / flow / "events.jsonl", flow_events(flow))
     for options in OPTION_SETTINGS:
-        db = tmp / f"{setting_name(options)}.duckdb"
-        load_files([FLOWS_DIR], db, GimOptions.model_validate(options))
-        con = connect(db, read_only=True)
-        for flow in DOCUMENTED:
-            irf, msf = query_flow(con, f"{flow}:")
-            irf_path, msf_path = expected_paths(flow, options)
-            irf_path.parent.mkdir(parents=True, exist_ok=True)
-            irf.write_csv(irf_path)
-            msf.write_csv(msf_path)
-            if flow in CHAT_FLOWS and not any(options.values()):
-                query_chat_sessions(con, f"{flow}:").write_csv(chat_session_path(flow))
-        con.close()
-    db = tmp / "offline.duckdb"
-    load_files([FLOWS_DIR], db, GimOptions.model_validate(OFFLINE))
+        paths, default = partial(expected_paths, options=options), not any(options.values())
+        _write_rows(tmp / f"{setting_name(options)}.duckdb", options, list(DOCUMENTED), paths, sessions=default)
+    _write_rows(tmp / "offline.duckdb", OFFLINE, list(CHAT_FLOWS), offline_paths, sessions=False)
+
+
+def _write_rows(
+    db: Path, options: dict, flows: list[str], paths: Callable[[str], tuple[Path, Path]], sessions: bool
+) -> None:
+    """Load every flow under `options` into `db`, then write the IRF and MSF rows of `flows` to `paths(flow)`
+    (and, with `sessions`, the chat flows' CHAT_SESSION_FACT rows)."""
+    from etl.domain.options import GimOptions
+    from etl.pipeline.load import load_files
+
+    load_files([FLOWS_DIR], db, GimOptions.model_validate(options))
     con = connect(db, read_only=True)
-    for flow in CHAT_FLOWS:
-        irf, msf = query_flow(con, f"{flow}:")
-        irf_path, msf_path = offline_paths(flow)
-        irf_path.parent.mkdir(parents=True, exist_ok=True)
-        irf.write_csv(irf_path)
-        msf.write_csv(msf_path)
-    con.close()
+    try:
+        for flow in flows:
+            for frame, path in zip(query_flow(con, f"{flow}:"), paths(flow), strict=True):
+                path.parent.mkdir(parents=True, exist_ok=True)
+                frame.write_csv(path)
+            if sessions and flow in CHAT_FLOWS:
+                query_chat_sessions(con, f"{flow}:").write_csv(chat_session_path(flow))
+    finally:
+        con.close()
 
 
 def main() -> None:
